@@ -1,0 +1,1 @@
+"""clusterdeploy: declarative test clusters of Docker containers, on pyinfra."""

@@ -1,0 +1,194 @@
+"""Pure command builders: argument lists joined with shlex, so quoting is never hand-written.
+
+No value from the spec reaches a shell unquoted: every argument goes through `shlex.join`/`quote`,
+and file contents travel base64-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import posixpath
+import shlex
+from collections.abc import Sequence
+
+from . import labels
+from .desired import DesiredContainer, DesiredNetwork
+from .hashing import canonical_json
+from .images import DesiredImage
+from .render import RenderedFile
+
+
+def docker_duration(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
+def health_args(container: DesiredContainer) -> list[str]:
+    check = container.healthcheck
+    if check is None:
+        return []
+    kind, *rest = check.test
+    if kind == "NONE":
+        return ["--no-healthcheck"]
+    # The CLI always runs --health-cmd through /bin/sh -c; exec form is quoted to match it.
+    command = rest[0] if kind == "CMD-SHELL" else shlex.join(rest)
+    return [
+        "--health-cmd", command,
+        "--health-interval", docker_duration(check.interval),
+        "--health-timeout", docker_duration(check.timeout),
+        "--health-retries", str(check.retries),
+        "--health-start-period", docker_duration(check.start_period),
+    ]
+
+
+def create_container(container: DesiredContainer, cluster: str) -> list[str]:
+    """`docker create` for one container, with every label that marks it as the cluster's."""
+    args = [
+        "docker", "create",
+        "--name", container.name,
+        "--hostname", container.hostname,
+        "--network", container.network,
+        "--ip", container.address,
+        "--network-alias", container.hostname,
+        "--label", f"{labels.CLUSTER}={cluster}",
+        "--label", f"{labels.MEMBER}={container.member}",
+        "--label", f"{labels.CONFIG_HASH}={container.config_hash}",
+        "--label", f"{labels.CONFIG}={canonical_json(container.hash_input())}",
+        "--stop-timeout", str(math.ceil(container.stop_grace_period)),
+        "--volume", f"{container.files_host_dir}:{container.files_dir}:ro",
+    ]
+    if container.user:
+        args += ["--user", container.user]
+    if container.init:
+        args.append("--init")
+    if container.privileged:
+        args.append("--privileged")
+    for cap in container.cap_add:
+        args += ["--cap-add", cap]
+    for cap in container.cap_drop:
+        args += ["--cap-drop", cap]
+    for key, value in sorted(container.environment.items()):
+        args += ["--env", f"{key}={value}"]
+    for port in sorted(container.ports):
+        args += ["--publish", port.docker_arg()]
+    args += health_args(container)
+    args.append(container.image)
+    args += container.command
+    return args
+
+
+def start_container(name: str) -> list[str]:
+    return ["docker", "start", name]
+
+
+def stop_container(name: str, timeout: float | None = None) -> list[str]:
+    """Graceful stop: SIGTERM, then SIGKILL after the container's own stop timeout."""
+    return ["docker", "stop", *(["--time", str(math.ceil(timeout))] if timeout is not None else []),
+            name]
+
+
+def remove_container(name: str) -> list[str]:
+    return ["docker", "rm", "--force", "--volumes", name]
+
+
+def kill_container(name: str) -> list[str]:
+    return ["docker", "kill", name]
+
+
+def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
+    return [
+        "docker", "network", "create",
+        "--driver", "bridge",
+        "--subnet", network.subnet,
+        "--gateway", network.gateway,
+        "--label", f"{labels.CLUSTER}={cluster}",
+        "--label", f"{labels.CONFIG_HASH}={network.config_hash}",
+        network.name,
+    ]
+
+
+def remove_network(name: str) -> list[str]:
+    return ["docker", "network", "rm", name]
+
+
+def build_image(image: DesiredImage, cluster: str) -> list[str]:
+    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`."""
+    args = [
+        "docker", "build", "--network", "host",
+        "--file", str(image.dockerfile),
+        "--tag", image.ref, "--tag", image.latest,
+        "--label", f"{labels.IMAGE_HASH}={image.hash}",
+        "--label", f"{labels.IMAGE_KEY}={image.key}",
+        "--label", f"{labels.CLUSTER}={cluster}",
+    ]
+    for key, value in sorted(image.build_args.items()):
+        args += ["--build-arg", f"{key}={value}"]
+    args.append(str(image.context))
+    return args
+
+
+def tag_image(source: str, target: str) -> list[str]:
+    return ["docker", "tag", source, target]
+
+
+def write_files(directory: str, files: Sequence[RenderedFile]) -> str:
+    """Shell that writes files atomically (temp file, then rename) into `directory`."""
+    q = shlex.quote
+    lines = [f"mkdir -p {q(directory)}"]
+    for f in files:
+        target = posixpath.join(directory, f.path)
+        temp = posixpath.join(directory, f".{f.path}.tmp")
+        encoded = base64.b64encode(f.content).decode()
+        lines.append(f"printf %s {q(encoded)} | base64 -d > {q(temp)} && "
+                     f"chmod {f.mode:o} {q(temp)} && mv -f {q(temp)} {q(target)}")
+    return "\n".join(lines)
+
+
+FAIL_MARK = "@@clusterdeploy-fail "
+FAIL_END = "@@clusterdeploy-fail-end"
+
+
+def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit: int) -> str:
+    """A bash script running each unit's commands in sequence, at most `limit` units at once.
+
+    A failing unit prints `FAIL_MARK <name>`, its combined output and `FAIL_END`; the script
+    exits 1 if any unit failed. It is fed on stdin (`bash -s`), so its size is not bounded by
+    the kernel's limit on one argument.
+    """
+    q = shlex.quote
+    lines = [
+        "fail=0",
+        "run() {",
+        '  name=$1; shift',
+        '  if ! out=$("$@" 2>&1); then',
+        f"    printf '%s%s\\n%s\\n{FAIL_END}\\n' {q(FAIL_MARK)} \"$name\" \"$out\"",
+        "    return 1",
+        "  fi",
+        "}",
+    ]
+    for i, (_, commands) in enumerate(units):
+        body = " && ".join(f"{shlex.join(c)} >/dev/null" for c in commands) or "true"
+        lines.append(f"unit{i}() {{ {body}; }}")
+    for i, (name, _) in enumerate(units):
+        lines.append(f'while [ "$(jobs -rp | wc -l)" -ge {max(1, limit)} ]; do '
+                     "wait -n || fail=1; done")
+        lines.append(f"run {q(name)} unit{i} &")
+    lines.append('while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || fail=1; done')
+    lines.append("wait || fail=1")
+    lines.append("exit $fail")
+    return "\n".join(lines)
+
+
+def parse_failures(output: str) -> dict[str, str]:
+    """The failing units of a parallel script's output: name -> its output."""
+    failures: dict[str, str] = {}
+    current: str | None = None
+    for line in output.splitlines():
+        if line.startswith(FAIL_MARK):
+            current = line[len(FAIL_MARK):]
+            failures[current] = ""
+        elif line == FAIL_END:
+            current = None
+        elif current is not None:
+            failures[current] += line + "\n"
+    return {name: text.strip() for name, text in failures.items()}

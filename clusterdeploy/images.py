@@ -1,0 +1,162 @@
+"""Image identity by content: rebuild exactly when what goes into an image changes.
+
+An image's hash covers its Dockerfile, every build-context file Docker would send (after
+`.dockerignore`), its build args, the Go sanitizer flags, the hashes of the images it requires
+and the IDs of the external images it starts FROM. pyinfra's own docker.build checks only
+whether a tag exists, so a changed source file was never rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .dockerignore import context_files
+from .hashing import canonical_hash
+from .spec import GoBuild, ImageDef, Spec
+from .validate import SANITIZER_FLAGS
+
+HASH_TAG_LENGTH = 16
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class DesiredImage:
+    key: str
+    tag: str
+    hash: str
+    dockerfile: Path
+    context: Path
+    build_args: dict[str, str]
+    requires: tuple[str, ...]
+    bases: tuple[str, ...]  # external images it is built FROM
+
+    @property
+    def ref(self) -> str:
+        """The immutable reference `<tag>:<hash prefix>`."""
+        return f"{self.tag}:{self.hash[:HASH_TAG_LENGTH]}"
+
+    @property
+    def latest(self) -> str:
+        return f"{self.tag}:latest"
+
+
+def go_build_args(build: GoBuild) -> dict[str, str]:
+    """Build args that carry the Go programs and sanitizer flags into the Dockerfile."""
+    sanitizers = set(build.sanitizers)
+    return {
+        "GO_PROGRAMS": " ".join(f"{package}={output}" for package, output in build.programs),
+        "GO_BUILD_FLAGS": " ".join(SANITIZER_FLAGS[s] for s in build.sanitizers),
+        "CGO_ENABLED": "1" if sanitizers else "0",
+        "CC": "clang" if "msan" in sanitizers else "gcc",
+    }
+
+
+def required_arg(key: str) -> str:
+    """The build arg that names a required image: `builder` -> BUILDER_IMAGE."""
+    return re.sub(r"[^A-Za-z0-9]", "_", key).upper() + "_IMAGE"
+
+
+_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?", re.IGNORECASE | re.MULTILINE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?",
+                   re.IGNORECASE | re.MULTILINE)
+
+
+def external_bases(dockerfile_text: str, args: Mapping[str, str], internal: set[str]) -> list[str]:
+    """The images a Dockerfile starts FROM that are neither its own stages nor `internal` args."""
+    # Only the ARGs before the first FROM are in scope for FROM lines.
+    first_from = _FROM.search(dockerfile_text)
+    preamble = dockerfile_text[: first_from.start()] if first_from else dockerfile_text
+    defaults: dict[str, str] = {}
+    for match in _ARG.finditer(preamble):
+        defaults.setdefault(match.group(1), (match.group(2) or "").strip("\"'"))
+    values = {**defaults, **args}
+    stages: set[str] = set()
+    bases = []
+    for match in _FROM.finditer(dockerfile_text):
+        ref, alias = match.group(1), match.group(2)
+        names = re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", ref)
+        if not any(n in internal for n in names):
+            resolved = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+                              lambda m: values.get(m.group(1), ""), ref)
+            if resolved.lower() not in stages and resolved != "scratch" and resolved not in bases:
+                bases.append(resolved)
+        if alias:
+            stages.add(alias.lower())
+    return bases
+
+
+def normalize_ref(ref: str) -> str:
+    """`debian` -> `debian:latest`, so references compare equal to `docker images` output."""
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last or "@" in last else f"{ref}:latest"
+
+
+def context_digest(context: Path) -> str:
+    """sha256 over every file Docker would send: path, executable bit and content."""
+    digest = hashlib.sha256()
+    for rel in context_files(context):
+        path = context / rel
+        executable = path.stat().st_mode & 0o111 != 0
+        digest.update(f"{rel}\0{int(executable)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def image_order(images: Mapping[str, ImageDef]) -> list[str]:
+    """Keys in build order: every image after the images it requires."""
+    ordered: list[str] = []
+
+    def visit(key: str) -> None:
+        if key in ordered:
+            return
+        for required in images[key].requires:
+            visit(required)
+        ordered.append(key)
+
+    for key in images:
+        visit(key)
+    return ordered
+
+
+def base_refs(spec: Spec) -> list[str]:
+    """Every external image whose ID goes into a hash: FROM lines, and containers' own images."""
+    refs: list[str] = []
+    for key in image_order(spec.images):
+        image = spec.images[key]
+        internal = {required_arg(r) for r in image.requires}
+        for ref in external_bases(image.dockerfile.read_text(), image.args, internal):
+            if normalize_ref(ref) not in refs:
+                refs.append(normalize_ref(ref))
+    return refs
+
+
+def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage]:
+    """The images to have on a host, in build order, each with its content hash."""
+    built: dict[str, DesiredImage] = {}
+    digests: dict[Path, str] = {}
+    for key in image_order(spec.images):
+        image = spec.images[key]
+        args = dict(image.args)
+        if key == spec.build.image and spec.build.programs:
+            args.update(go_build_args(spec.build))
+        for required in image.requires:
+            args[required_arg(required)] = built[required].ref
+        internal = {required_arg(r) for r in image.requires}
+        dockerfile_text = image.dockerfile.read_text()
+        bases = tuple(normalize_ref(r) for r in external_bases(dockerfile_text, args, internal))
+        if image.context not in digests:
+            digests[image.context] = context_digest(image.context)
+        image_hash = canonical_hash({
+            "dockerfile": dockerfile_text,
+            "context": digests[image.context],
+            "args": args,
+            "requires": {r: built[r].hash for r in image.requires},
+            "bases": {ref: base_ids.get(ref, MISSING) for ref in bases},
+        })
+        built[key] = DesiredImage(key, image.tag, image_hash, image.dockerfile, image.context,
+                                  args, image.requires, bases)
+    return list(built.values())

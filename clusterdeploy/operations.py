@@ -1,0 +1,201 @@
+"""pyinfra operations that turn a plan into docker commands. No decisions are made here.
+
+Each operation gets the actions of one phase; with none it calls `host.noop`. Commands that
+need their output read (builds, parallel creates, the health wait) run as FunctionCommands on
+the host's connector, so the same code works for the local engine and over SSH.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from collections.abc import Sequence
+
+import gevent
+from pyinfra import host, logger
+from pyinfra.api import FunctionCommand, StringCommand, operation
+
+from . import commands
+from .desired import DesiredContainer, DesiredState
+from .engine_errors import explain
+from .images import DesiredImage
+from .plan import Action, Kind
+
+BUILD_TAIL_LINES = 25
+LOG_TAIL_LINES = 20
+
+
+def _fail(host_, message: str) -> bool:
+    for line in message.splitlines():
+        host_.log_styled(line, fg="red", log_func=logger.error)
+    return False
+
+
+def _shell(command: Sequence[str] | str, **kwargs) -> StringCommand:
+    text = command if isinstance(command, str) else shlex.join(command)
+    return StringCommand(text, **kwargs)
+
+
+def _failing_step(lines: list[str]) -> str:
+    for line in reversed(lines):
+        if re.match(r"^(Step \d+/\d+ :|#\d+ \[)", line):
+            return line.strip()
+    return "unknown step"
+
+
+def _run_build(state, host, image: DesiredImage, cluster: str, stream: bool) -> bool:
+    command = "DOCKER_BUILDKIT=0 " + shlex.join(commands.build_image(image, cluster))
+    ok, output = host.run_shell_command(StringCommand(command), print_output=stream)
+    if ok:
+        return True
+    lines = output.output_lines
+    tail = "\n".join("    " + line for line in lines[-BUILD_TAIL_LINES:])
+    return _fail(host, f"build of images.{image.key} ({image.ref}) failed at "
+                       f"{_failing_step(lines)}\n  last lines of the build output:\n{tail}")
+
+
+@operation()
+def images(desired: DesiredState, actions: list[Action], cluster: str, stream_builds: bool = False):
+    """Build the images whose content hash the host lacks; point `<tag>:latest` at them.
+
+    + desired: the desired state (its images, in build order)
+    + actions: the plan's build and tag actions
+    """
+    by_ref = {image.ref: image for image in desired.images}
+    by_latest = {image.latest: image for image in desired.images}
+    if not actions:
+        host.noop("images are up to date")
+        return
+    for action in actions:
+        if action.kind == Kind.BUILD:
+            yield FunctionCommand(_run_build, (by_ref[action.target], cluster, stream_builds), {})
+        elif action.kind == Kind.TAG:
+            image = by_latest[action.target]
+            yield _shell(commands.tag_image(image.ref, image.latest))
+
+
+def _run_parallel(state, host, units: list[tuple[str, list[list[str]]]], limit: int,
+                  images_by_container: dict[str, str]) -> bool:
+    script = commands.parallel_script(units, limit)
+    ok, output = host.run_shell_command(StringCommand("bash -s"), _stdin=script)
+    if ok:
+        return True
+    failures = commands.parse_failures(output.stdout)
+    if not failures:
+        return _fail(host, f"{host.name}: docker failed: {output.output[-2000:]}")
+    return _fail(host, "\n".join(
+        explain(host.name, name, text, images_by_container.get(name, ""))
+        for name, text in sorted(failures.items())))
+
+
+@operation()
+def remove_containers(actions: list[Action], parallelism: int = 8):
+    """Stop (gracefully, with each container's stop timeout) and remove containers.
+
+    + actions: remove actions, and recreate actions (whose old container goes first)
+    """
+    if not actions:
+        host.noop("nothing to remove")
+        return
+    units = [(a.target, [commands.stop_container(a.target), commands.remove_container(a.target)])
+             for a in actions]
+    yield FunctionCommand(_run_parallel, (units, parallelism, {}), {})
+
+
+@operation()
+def network(desired: DesiredState, actions: list[Action], cluster: str):
+    """Create the cluster's network (labelled), or remove one the spec no longer has."""
+    if not actions:
+        host.noop(f"network {desired.network.name} is up to date")
+        return
+    for action in actions:
+        if action.kind == Kind.REMOVE_NETWORK:
+            yield _shell(commands.remove_network(action.target))
+        else:
+            yield _shell(commands.create_network(desired.network, cluster))
+
+
+@operation()
+def files(desired: DesiredState, actions: list[Action]):
+    """Write each container's rendered files into its directory on the Docker host."""
+    writes = {a.target for a in actions if a.kind == Kind.WRITE_FILE}
+    removes = [a.target for a in actions if a.kind == Kind.REMOVE_FILES]
+    if not writes and not removes:
+        host.noop("rendered files are up to date")
+        return
+    script = []
+    for container in desired.containers:
+        changed = [f for f in container.files
+                   if f"{container.files_host_dir}/{f.path}" in writes]
+        if changed:
+            script.append(commands.write_files(container.files_host_dir, changed))
+    script += [f"rm -rf {shlex.quote(d)}" for d in removes]
+    yield StringCommand("sh -s", _stdin="set -e\n" + "\n".join(script))
+
+
+@operation()
+def containers(desired: DesiredState, actions: list[Action], cluster: str, parallelism: int = 8):
+    """Create and start missing or changed containers, start stopped ones, in parallel."""
+    if not actions:
+        host.noop("containers are up to date")
+        return
+    units = []
+    for action in actions:
+        container = desired.container(action.target)
+        if action.kind == Kind.START:
+            units.append((container.name, [commands.start_container(container.name)]))
+        else:
+            units.append((container.name, [commands.create_container(container, cluster),
+                                           commands.start_container(container.name)]))
+    images_by_container = {c.name: c.image for c in desired.containers}
+    yield FunctionCommand(_run_parallel, (units, parallelism, images_by_container), {})
+
+
+_STATUS_FORMAT = ("{{.Name}}\t{{.State.Status}}\t{{if .State.Health}}{{.State.Health.Status}}"
+                  "{{end}}\t{{.State.ExitCode}}")
+
+
+def _wait_healthy(state, host, targets: list[DesiredContainer], poll: float) -> bool:
+    names = [c.name for c in targets]
+    deadline = time.monotonic() + max(c.ready_timeout for c in targets)
+    command = shlex.join(["docker", "inspect", "--format", _STATUS_FORMAT, *names])
+    while True:
+        _, output = host.run_shell_command(StringCommand(command))
+        rows = {}
+        for line in output.stdout_lines:
+            name, status, health, code = [*line.split("\t"), "", "", ""][:4]
+            rows[name.lstrip("/")] = (status, health, code)
+        failed = [n for n in names if rows.get(n, ("missing",))[0] not in ("running", "created")
+                  or rows[n][1] == "unhealthy"]
+        pending = [n for n in names if n not in failed and
+                   (rows[n][0] != "running" or rows[n][1] not in ("", "healthy"))]
+        if not failed and not pending:
+            return True
+        if failed or time.monotonic() > deadline:
+            return _fail(host, "\n".join(_describe_unready(host, n, rows.get(n))
+                                         for n in failed + pending))
+        gevent.sleep(poll)
+
+
+def _describe_unready(host, name: str, row: tuple[str, ...] | None) -> str:
+    status, health, code = row if row else ("missing", "", "")
+    _, output = host.run_shell_command(
+        StringCommand(shlex.join(["docker", "logs", "--tail", str(LOG_TAIL_LINES), name])))
+    lines = "\n".join("    " + line for line in output.output_lines[-LOG_TAIL_LINES:])
+    health_text = f", health {health}" if health else ""
+    return (f"{host.name}: {name} is not ready: state {status}{health_text}, exit code {code}\n"
+            f"  last {LOG_TAIL_LINES} log lines:\n{lines or '    (no output)'}")
+
+
+@operation()
+def wait_healthy(desired: DesiredState, actions: list[Action], poll: float = 0.25):
+    """Wait until every node passes its health check and the tester runs.
+
+    A node that does not within its `ready_timeout` fails the deploy with its state, exit code
+    and last log lines.
+    """
+    if not actions:
+        host.noop("every container is healthy")
+        return
+    yield FunctionCommand(_wait_healthy, (list(desired.containers), poll), {})

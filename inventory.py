@@ -1,0 +1,8 @@
+"""pyinfra inventory: the Docker hosts of the cluster spec (cluster.yml, or $CLUSTER_SPEC).
+
+The spec is validated here, before pyinfra connects to any host.
+"""
+
+from clusterdeploy.inventory import docker_hosts
+
+docker_hosts = docker_hosts()
