@@ -21,6 +21,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema_doc(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .schema_doc import reference, replace_in
+
+    if args.write:
+        changed = replace_in(Path(args.write))
+        print(f"{args.write}: {'updated' if changed else 'already up to date'}")
+    else:
+        print(reference())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="clusterdeploy", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -28,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("spec", nargs="?", help="the spec file (default: $CLUSTER_SPEC or "
                                                   "cluster.yml)")
     validate.set_defaults(func=cmd_validate)
+    doc = sub.add_parser("schema-doc", help="print the spec reference generated from the schema")
+    doc.add_argument("--write", metavar="README", help="replace the reference section in README")
+    doc.set_defaults(func=cmd_schema_doc)
     return top
 
 

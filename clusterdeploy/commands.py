@@ -111,15 +111,19 @@ def remove_network(name: str) -> list[str]:
     return ["docker", "network", "rm", name]
 
 
-def build_image(image: DesiredImage, cluster: str) -> list[str]:
-    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`."""
+def build_image(image: DesiredImage) -> list[str]:
+    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`.
+
+    Images carry no cluster label: they are shared by content hash between clusters, and the
+    legacy builder copies `--label` onto its intermediate containers, which must never look
+    like the cluster's. `--force-rm` removes those containers when a step fails, too.
+    """
     args = [
-        "docker", "build", "--network", "host",
+        "docker", "build", "--network", "host", "--force-rm",
         "--file", str(image.dockerfile),
         "--tag", image.ref, "--tag", image.latest,
         "--label", f"{labels.IMAGE_HASH}={image.hash}",
         "--label", f"{labels.IMAGE_KEY}={image.key}",
-        "--label", f"{labels.CLUSTER}={cluster}",
     ]
     for key, value in sorted(image.build_args.items()):
         args += ["--build-arg", f"{key}={value}"]

@@ -10,7 +10,7 @@ from .desired import DesiredState, desired_state
 from .errors import ClusterDeployError
 from .facts import ClusterState
 from .observe import ObservedState
-from .plan import Action, Kind, plan
+from .plan import Action, Kind, plan, plan_teardown
 from .spec import Spec, load_spec
 
 DEFAULT_STATE_DIR = "/var/lib/clusterdeploy"
@@ -28,10 +28,13 @@ def current_spec() -> Spec:
     return spec
 
 
+def files_root(spec: Spec, state_dir: str) -> str:
+    return f"{state_dir.rstrip('/')}/{spec.name}"
+
+
 def observe(spec: Spec, state_dir: str) -> ObservedState:
-    files_root = f"{state_dir.rstrip('/')}/{spec.name}"
     return host.get_fact(ClusterState, cluster=spec.name, network=spec.network.name,
-                         files_root=files_root)
+                         files_root=files_root(spec, state_dir))
 
 
 def compute(
@@ -45,23 +48,31 @@ def _of(actions: list[Action], *kinds: Kind) -> list[Action]:
     return [a for a in actions if a.kind in kinds]
 
 
+def _tunables() -> tuple[str, int]:
+    return (str(host.data.get("state_dir", DEFAULT_STATE_DIR)),
+            int(host.data.get("parallelism", DEFAULT_PARALLELISM)))
+
+
+def _log_plan(spec: Spec, actions: list[Action], idle: str) -> None:
+    if not actions:
+        logger.info(f"[{host.name}] plan: {idle}")
+        return
+    logger.info(f"[{host.name}] plan for cluster {spec.name}:")
+    for action in actions:
+        logger.info(f"[{host.name}]   {action}")
+
+
 def deploy_cluster() -> None:
     """Converge this host's part of the cluster. Raises PyinfraError before any change."""
     spec = current_spec()
-    state_dir = str(host.data.get("state_dir", DEFAULT_STATE_DIR))
-    parallelism = int(host.data.get("parallelism", DEFAULT_PARALLELISM))
+    state_dir, parallelism = _tunables()
     try:
         desired, actions = compute(spec, observe(spec, state_dir), state_dir)
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc
 
-    if not actions:
-        logger.info(f"[{host.name}] plan: cluster {spec.name} is up to date "
-                    f"({len(desired.containers)} containers)")
-    else:
-        logger.info(f"[{host.name}] plan for cluster {spec.name}:")
-        for action in actions:
-            logger.info(f"[{host.name}]   {action}")
+    _log_plan(spec, actions, f"cluster {spec.name} is up to date "
+                             f"({len(desired.containers)} containers)")
 
     recreated = _of(actions, Kind.RECREATE)
     operations.images(name=f"Images of {spec.name}", desired=desired,
@@ -80,3 +91,26 @@ def deploy_cluster() -> None:
                           cluster=spec.name, parallelism=parallelism)
     operations.wait_healthy(name="Wait until healthy", desired=desired,
                             actions=_of(actions, Kind.WAIT))
+
+
+def teardown_cluster() -> None:
+    """Stop and remove everything labelled with the cluster on this host.
+
+    Graceful by default; `--data force=true` kills at once. Unlabelled resources are untouched.
+    """
+    spec = current_spec()
+    state_dir, parallelism = _tunables()
+    force = bool(host.data.get("force", False))
+    try:
+        actions = plan_teardown(spec.name, observe(spec, state_dir), files_root(spec, state_dir),
+                                force=force, host=host.name)
+    except ClusterDeployError as exc:
+        raise PyinfraError(str(exc)) from exc
+    _log_plan(spec, actions, f"nothing of cluster {spec.name} on this host")
+    operations.remove_containers(name=f"Remove the containers of {spec.name}",
+                                 actions=_of(actions, Kind.REMOVE), parallelism=parallelism,
+                                 force=force)
+    operations.network(name="Remove the network", desired=None,
+                       actions=_of(actions, Kind.REMOVE_NETWORK), cluster=spec.name)
+    operations.files(name="Remove rendered files", desired=None,
+                     actions=_of(actions, Kind.REMOVE_FILES))

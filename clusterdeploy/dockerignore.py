@@ -98,7 +98,8 @@ def _may_reinclude(directory: str, patterns: list[IgnorePattern]) -> bool:
 
 
 def context_files(context: Path) -> Iterator[str]:
-    """The files Docker would send from `context`, as sorted relative posix paths."""
+    """The files Docker would send from `context`, as relative posix paths in a fixed order
+    (directory by directory, names sorted)."""
     ignore_file = context / ".dockerignore"
     patterns = parse_dockerignore(ignore_file.read_text()) if ignore_file.is_file() else []
     for root, dirs, files in os.walk(context):

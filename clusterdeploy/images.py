@@ -8,7 +8,9 @@ whether a tag exists, so a changed source file was never rebuilt.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,10 +97,67 @@ def normalize_ref(ref: str) -> str:
     return ref if ":" in last or "@" in last else f"{ref}:latest"
 
 
-def context_digest(context: Path) -> str:
-    """sha256 over every file Docker would send: path, executable bit and content."""
+def _instructions(dockerfile_text: str) -> list[str]:
+    """Logical lines: continuations joined, comments and blank lines dropped."""
+    logical, current = [], ""
+    for line in dockerfile_text.splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        logical.append(current + stripped)
+        current = ""
+    if current:
+        logical.append(current)
+    return logical
+
+
+def copy_sources(dockerfile_text: str) -> list[str] | None:
+    """The context paths COPY/ADD read, or None when they cannot be known statically
+    (variables in a source, or a RUN bind mount of the context)."""
+    sources: list[str] = []
+    for line in _instructions(dockerfile_text):
+        word, _, rest = line.partition(" ")
+        word = word.upper()
+        if word == "RUN" and "--mount=" in rest and "type=bind" in rest and "from=" not in rest:
+            return None
+        if word not in ("COPY", "ADD"):
+            continue
+        args = json.loads(rest) if rest.lstrip().startswith("[") else rest.split()
+        flags = [a for a in args if a.startswith("--")]
+        if any(f.startswith("--from=") for f in flags):
+            continue
+        paths = [a for a in args if not a.startswith("--")][:-1]
+        for source in paths:
+            if "://" in source:
+                continue
+            if "$" in source:
+                return None
+            sources.append(source)
+    return sources
+
+
+def _uses(rel: str, source: str) -> bool:
+    source = source.strip().lstrip("/")
+    source = source[2:] if source.startswith("./") else source
+    source = source.rstrip("/")
+    if source in ("", "."):
+        return True
+    if rel == source or rel.startswith(source + "/"):
+        return True
+    parts = rel.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[:i]), source) for i in range(1, len(parts) + 1))
+
+
+def context_digest(context: Path, sources: list[str] | None = None) -> str:
+    """sha256 over the context files a build uses (all of them when `sources` is None):
+    path, executable bit and content of each, after `.dockerignore`."""
     digest = hashlib.sha256()
     for rel in context_files(context):
+        if sources is not None and not any(_uses(rel, s) for s in sources):
+            continue
         path = context / rel
         executable = path.stat().st_mode & 0o111 != 0
         digest.update(f"{rel}\0{int(executable)}\0".encode())
@@ -137,7 +196,7 @@ def base_refs(spec: Spec) -> list[str]:
 def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage]:
     """The images to have on a host, in build order, each with its content hash."""
     built: dict[str, DesiredImage] = {}
-    digests: dict[Path, str] = {}
+    digests: dict[tuple[Path, tuple[str, ...] | None], str] = {}
     for key in image_order(spec.images):
         image = spec.images[key]
         args = dict(image.args)
@@ -148,11 +207,13 @@ def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage
         internal = {required_arg(r) for r in image.requires}
         dockerfile_text = image.dockerfile.read_text()
         bases = tuple(normalize_ref(r) for r in external_bases(dockerfile_text, args, internal))
-        if image.context not in digests:
-            digests[image.context] = context_digest(image.context)
+        sources = copy_sources(dockerfile_text)
+        key_ = (image.context, None if sources is None else tuple(sources))
+        if key_ not in digests:
+            digests[key_] = context_digest(image.context, sources)
         image_hash = canonical_hash({
             "dockerfile": dockerfile_text,
-            "context": digests[image.context],
+            "context": digests[key_],
             "args": args,
             "requires": {r: built[r].hash for r in image.requires},
             "bases": {ref: base_ids.get(ref, MISSING) for ref in bases},

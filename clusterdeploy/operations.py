@@ -45,7 +45,7 @@ def _failing_step(lines: list[str]) -> str:
 
 
 def _run_build(state, host, image: DesiredImage, cluster: str, stream: bool) -> bool:
-    command = "DOCKER_BUILDKIT=0 " + shlex.join(commands.build_image(image, cluster))
+    command = "DOCKER_BUILDKIT=0 " + shlex.join(commands.build_image(image))
     ok, output = host.run_shell_command(StringCommand(command), print_output=stream)
     if ok:
         return True
@@ -90,34 +90,37 @@ def _run_parallel(state, host, units: list[tuple[str, list[list[str]]]], limit: 
 
 
 @operation()
-def remove_containers(actions: list[Action], parallelism: int = 8):
-    """Stop (gracefully, with each container's stop timeout) and remove containers.
+def remove_containers(actions: list[Action], parallelism: int = 8, force: bool = False):
+    """Stop and remove containers, in parallel.
 
-    + actions: remove actions, and recreate actions (whose old container goes first)
+    + actions: the containers to remove (remove and recreate actions)
+    + force: kill at once (`docker rm --force`) instead of a graceful stop (SIGTERM, then
+      SIGKILL after the container's own stop timeout)
     """
     if not actions:
         host.noop("nothing to remove")
         return
-    units = [(a.target, [commands.stop_container(a.target), commands.remove_container(a.target)])
-             for a in actions]
+    graceful = [] if force else [commands.stop_container]
+    units = [(a.target, [*(stop(a.target) for stop in graceful),
+                         commands.remove_container(a.target)]) for a in actions]
     yield FunctionCommand(_run_parallel, (units, parallelism, {}), {})
 
 
 @operation()
-def network(desired: DesiredState, actions: list[Action], cluster: str):
+def network(desired: DesiredState | None, actions: list[Action], cluster: str):
     """Create the cluster's network (labelled), or remove one the spec no longer has."""
     if not actions:
-        host.noop(f"network {desired.network.name} is up to date")
+        host.noop("network is up to date")
         return
     for action in actions:
         if action.kind == Kind.REMOVE_NETWORK:
             yield _shell(commands.remove_network(action.target))
-        else:
+        elif desired is not None:
             yield _shell(commands.create_network(desired.network, cluster))
 
 
 @operation()
-def files(desired: DesiredState, actions: list[Action]):
+def files(desired: DesiredState | None, actions: list[Action]):
     """Write each container's rendered files into its directory on the Docker host."""
     writes = {a.target for a in actions if a.kind == Kind.WRITE_FILE}
     removes = [a.target for a in actions if a.kind == Kind.REMOVE_FILES]
@@ -125,12 +128,12 @@ def files(desired: DesiredState, actions: list[Action]):
         host.noop("rendered files are up to date")
         return
     script = []
-    for container in desired.containers:
+    for container in desired.containers if desired else ():
         changed = [f for f in container.files
                    if f"{container.files_host_dir}/{f.path}" in writes]
         if changed:
             script.append(commands.write_files(container.files_host_dir, changed))
-    script += [f"rm -rf {shlex.quote(d)}" for d in removes]
+    script += [f"rm -rf -- {shlex.quote(d)}" for d in removes]
     yield StringCommand("sh -s", _stdin="set -e\n" + "\n".join(script))
 
 

@@ -21,6 +21,8 @@ from .observe import ObservedContainer, ObservedState
 
 class Kind(StrEnum):
     BUILD = "build"
+    STOP = "stop"
+    KILL = "kill"
     TAG = "tag"
     REMOVE = "remove"
     REMOVE_NETWORK = "remove-network"
@@ -187,3 +189,22 @@ def describe_change(current: ObservedContainer, desired: DesiredContainer) -> st
         else:
             changes.append(f"{key} changed")
     return "; ".join(changes) or "config changed"
+
+
+def plan_teardown(cluster: str, observed: ObservedState, files_root: str, force: bool = False,
+                  host: str = "") -> list[Action]:
+    """Stop (or kill) and remove every container and network labelled with the cluster."""
+    where = f"{host}: " if host else ""
+    if observed.error:
+        raise DeployError(f"{where}cannot talk to Docker: {observed.error.splitlines()[-1]}")
+    actions: list[Action] = []
+    for container in sorted(observed.containers, key=lambda c: c.name):
+        if container.running:
+            kind, cause = (Kind.KILL, "forced") if force else (Kind.STOP, "graceful")
+            actions.append(Action(kind, container.name, cause))
+        actions.append(Action(Kind.REMOVE, container.name, "teardown"))
+    actions += [Action(Kind.REMOVE_NETWORK, n.name, "teardown")
+                for n in observed.networks if n.cluster == cluster]
+    if any(posixpath.dirname(posixpath.dirname(p)) == files_root for p in observed.files):
+        actions.append(Action(Kind.REMOVE_FILES, files_root, "teardown"))
+    return actions

@@ -84,12 +84,16 @@ def _render(spec: Spec, member: Node | Tester, i: int, template: FileTemplate,
             context: dict[str, Any]) -> bytes:
     name = str(template.template).lstrip("/")
     who = member.name if isinstance(member, Node) else "the tester"
-    where = f"{member.path if isinstance(member, Node) else 'tester'}.files[{i}].template"
+    owner = member.path if isinstance(member, Node) else "tester"
+    if member.settings.files == spec.defaults.files:
+        owner = "defaults"  # the file list is inherited: point at where it is written
+    where = f"{owner}.files[{i}].template"
     try:
         return _environment().get_template(name).render(context).encode()
     except jinja2.TemplateSyntaxError as exc:
         line = f" line {exc.lineno}" if exc.lineno else ""
-        message = f"{_show(spec, template.template)}{line}: syntax error: {exc.message}"
+        message = (f"{_show(spec, template.template)}{line}: syntax error: {exc.message}, "
+                   f"rendering {who}")
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, template.template)
         message = f"{_show(spec, template.template)}{line}: {exc.message}, rendering {who}"

@@ -105,8 +105,8 @@ def _describe(error: ValidationError) -> Problem:
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return Problem(format_path(path),
-                       f"{value!r} is a {_json_type(value)}, expected {expected}",
-                       f"write a {expected} here")
+                       f"{value!r} is {_article(_json_type(value))}, expected {expected}",
+                       f"write {_article(expected)} here")
     if kind == "enum":
         choices = ", ".join(map(str, error.validator_value))
         return Problem(format_path(path), f"{value!r} is not one of {choices}",
@@ -136,6 +136,10 @@ def _describe(error: ValidationError) -> Problem:
         return Problem(format_path(path), f"is a {_json_type(value)}",
                        "write a list of nodes, or the compact form {count: N, ...}")
     return Problem(format_path(path), error.message, "see cluster.schema.json")
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _json_type(value: Any) -> str:

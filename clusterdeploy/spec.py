@@ -306,7 +306,9 @@ def _build(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec | N
             try:
                 ports.append(parse_port(entry))
             except PortSyntaxError as exc:
-                problems.append(Problem(f"{path}.ports[{j}]", str(exc),
+                where = (f"{path}.ports[{j}]" if path != "nodes"
+                         else f"nodes.publish ({raw['name']})")
+                problems.append(Problem(where, f"{raw['name']}: {exc}",
                                         "use [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]"))
         # Offset 0 of the usable hosts is the gateway; nodes follow in spec order.
         address = raw.get("address") or (str(usable[index + 1]) if index + 1 < len(usable) else "")

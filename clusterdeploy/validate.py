@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .errors import Problem
 from .ports import ANY_ADDRESS, PortMapping
-from .spec import Spec
+from .spec import Node, Spec
 
 SANITIZER_FLAGS = {"race": "-race", "msan": "-msan", "asan": "-asan"}
 
@@ -24,20 +24,23 @@ def semantic_problems(spec: Spec) -> list[Problem]:
 
 
 def _unique(spec: Spec, attribute: str, label: str) -> list[Problem]:
-    owners: dict[str, list[str]] = defaultdict(list)
-    paths: dict[str, str] = {}
-    for node in spec.nodes:
-        value = getattr(node, attribute)
-        owners[value].append(node.name)
-        paths.setdefault(value, node.path)
+    """Each repeated value, reported at every holder after the first, with its key."""
+    holders: list[tuple[str, str, str]] = [(getattr(n, attribute), n.name, f"{n.path}.{attribute}")
+                                           for n in spec.nodes]
     if spec.tester.enabled and attribute in ("hostname", "container_name"):
-        owners[getattr(spec.tester, attribute)].append("tester")
-        paths.setdefault(getattr(spec.tester, attribute), "tester")
-    return [
-        Problem(paths[value], f"{label} {value!r} is used by {', '.join(names)}",
-                f"give each node its own {label}")
-        for value, names in owners.items() if len(names) > 1
-    ]
+        holders.append((getattr(spec.tester, attribute), "tester", f"tester.{attribute}"))
+    owners: dict[str, list[str]] = defaultdict(list)
+    for value, name, _ in holders:
+        owners[value].append(name)
+    problems = []
+    seen: set[str] = set()
+    for value, _, path in holders:
+        if value in seen:
+            problems.append(Problem(path, f"{label} {value!r} is used by "
+                                          f"{', '.join(owners[value])}",
+                                    f"give each node its own {label}"))
+        seen.add(value)
+    return problems
 
 
 def check_unique_names(spec: Spec) -> list[Problem]:
@@ -45,40 +48,55 @@ def check_unique_names(spec: Spec) -> list[Problem]:
             + _unique(spec, "container_name", "container_name"))
 
 
-def _suggestion(spec: Spec, node_index: int, port: PortMapping, taken: set[int]) -> str:
-    """A mapping that would work: the swapped one if the entry looks swapped, else a free port."""
-    node = spec.nodes[node_index]
-    listening = set(node.settings.service_ports.values())
-    host_ip = "127.0.0.1" if port.host_ip == ANY_ADDRESS else port.host_ip
-    if port.container_port not in listening and port.host_port in listening:
-        return f"{host_ip}:{port.container_port}:{port.host_port}"
-    candidate = (port.host_port or 40400) + 1
-    while candidate in taken:
-        candidate += 1
-    taken.add(candidate)
-    target = port.container_port if port.container_port in listening else node.settings.primary_port
-    return f"{host_ip}:{candidate}:{target}"
-
-
 def _looks_swapped(port: PortMapping, listening: set[int]) -> bool:
     return port.container_port not in listening and port.host_port in listening
+
+
+def _intended_host_port(node: Node, port: PortMapping) -> int | None:
+    """The host port the user most likely meant: the first number when the pair is swapped."""
+    listening = set(node.settings.service_ports.values())
+    return port.container_port if _looks_swapped(port, listening) else port.host_port
+
+
+def _suggestions(spec: Spec) -> dict[tuple[str, int], str]:
+    """A working mapping for every published port, keeping what the user meant where possible:
+    the intended host port if no other entry means it too, else the next free one."""
+    entries = [(node, i, port) for node in spec.nodes for i, port in enumerate(node.ports)]
+    intended = [(_intended_host_port(node, port), port.host_ip) for node, _, port in entries]
+    taken = {p for p, _ in intended if p}
+    result: dict[tuple[str, int], str] = {}
+    claimed: set[tuple[int | None, str]] = set()
+    for (node, i, port), (wanted, _) in zip(entries, intended, strict=True):
+        listening = set(node.settings.service_ports.values())
+        target = port.container_port if port.container_port in listening else \
+            node.settings.primary_port
+        host_ip = "127.0.0.1" if port.host_ip == ANY_ADDRESS else port.host_ip
+        host_port = wanted
+        if host_port is None or (host_port, host_ip) in claimed:
+            host_port = (wanted or 40400) + 1
+            while host_port in taken:
+                host_port += 1
+            taken.add(host_port)
+        claimed.add((host_port, host_ip))
+        result[(node.name, i)] = f"{host_ip}:{host_port}:{target}"
+    return result
 
 
 def check_host_ports(spec: Spec) -> list[Problem]:
     """Two nodes (or one node twice) publishing one host port on one host address."""
     problems = []
     published = [(node, i, port) for node in spec.nodes for i, port in enumerate(node.ports)]
-    taken = {port.host_port for _, _, port in published if port.host_port}
+    suggestions = _suggestions(spec)
     for a, (node_a, i_a, port_a) in enumerate(published):
         clashes = [(n, p) for n, _, p in published[:a] if p.clashes_with(port_a)]
         if clashes:
             other, other_port = clashes[0]
             problems.append(Problem(
-                f"{node_a.path}.ports[{i_a}]",
+                _port_path(node_a, i_a),
                 f"host port {port_a.host_ip}:{port_a.host_port} is already published by "
                 f"{other.name} ({other_port}); {node_a.name} cannot bind it too",
                 f"give each node its own host port (HOST_PORT:CONTAINER_PORT, host first), e.g. "
-                f"{_suggestion(spec, node_a.index, port_a, taken)}",
+                f"{suggestions[(node_a.name, i_a)]}",
             ))
     return problems
 
@@ -86,6 +104,7 @@ def check_host_ports(spec: Spec) -> list[Problem]:
 def check_container_ports(spec: Spec) -> list[Problem]:
     """A published container port that the service does not listen on."""
     problems = []
+    suggestions = _suggestions(spec)
     for node in spec.nodes:
         listening = set(node.settings.service_ports.values())
         for i, port in enumerate(node.ports):
@@ -95,12 +114,17 @@ def check_container_ports(spec: Spec) -> list[Problem]:
             hint = (" (the ports look swapped: compose short syntax is HOST_PORT:CONTAINER_PORT)"
                     if _looks_swapped(port, listening) else "")
             problems.append(Problem(
-                f"{node.path}.ports[{i}]",
+                _port_path(node, i),
                 f"container port {port.container_port} is not a port the service listens on "
                 f"({ports}){hint}",
-                f"publish a service port, e.g. {_suggestion(spec, node.index, port, set())}",
+                f"publish a service port, e.g. {suggestions[(node.name, i)]}",
             ))
     return problems
+
+
+def _port_path(node: Node, i: int) -> str:
+    """Where a node's port came from; a generated node (compact form) is named in the path."""
+    return f"{node.path}.ports[{i}]" if node.path != "nodes" else f"nodes.publish ({node.name})"
 
 
 def _large_enough(network: ipaddress.IPv4Network, needed: int) -> ipaddress.IPv4Network:
@@ -154,7 +178,8 @@ def check_sanitizers(spec: Spec) -> list[Problem]:
     if exclusive and len(chosen) > 1:
         return [Problem("build.sanitizers",
                         f"{' and '.join(sorted(chosen))} cannot be combined: "
-                        f"{', '.join(sorted(exclusive))} works only alone",
+                        f"{' and '.join(sorted(exclusive))} "
+                        f"{'works' if len(exclusive) == 1 else 'each work'} only alone",
                         "choose one of race, msan, asan")]
     return []
 

@@ -1,0 +1,36 @@
+"""Fixtures of the unit tests. Nothing here talks to Docker.
+
+`project` is a copy of tests/fixtures/project (a miniature of the repository: cluster.yml,
+Dockerfiles, .dockerignore, templates, cmd/) in tmp_path, so a test may edit files in it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from unitlib import PROJECT, spec_errors, write_spec
+
+from clusterdeploy.errors import SpecError
+from clusterdeploy.spec import Spec, load_spec
+
+
+@pytest.fixture
+def load(tmp_path: Path) -> Callable[..., Spec]:
+    """load(doc) -> Spec, the doc written to tmp_path/cluster.yml."""
+    return lambda doc, name="cluster.yml": load_spec(write_spec(tmp_path, doc, name))
+
+
+@pytest.fixture
+def errors(tmp_path: Path) -> Callable[..., SpecError]:
+    """errors(doc) -> the SpecError loading it raises."""
+    return lambda doc, name="cluster.yml": spec_errors(write_spec(tmp_path, doc, name))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(PROJECT, target)
+    return target
