@@ -1,0 +1,3 @@
+module example.com/kvnode
+
+go 1.22
