@@ -31,6 +31,7 @@ def test_readme_deploy_command_brings_up_the_seed_cluster(engine: None, tmp_path
         assert '"io.clusterdeploy.cluster":"ci"' in network
         caps = docker("inspect", "--format", "{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}}",
                       "ci_node1").stdout.strip()
-        assert caps == "false [NET_ADMIN NET_RAW SYS_PTRACE]"
+        # the engine stores capability names with their CAP_ prefix
+        assert caps == "false [CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_PTRACE]"
     finally:
         remove_cluster("ci")
