@@ -6,15 +6,13 @@ from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
 
 from . import operations
+from .converge_defaults import DEFAULT_PARALLELISM, DEFAULT_STATE_DIR
 from .desired import DesiredState, desired_state
 from .errors import ClusterDeployError
 from .facts import ClusterState
 from .observe import ObservedState
 from .plan import Action, Kind, plan, plan_teardown
 from .spec import Spec, load_spec
-
-DEFAULT_STATE_DIR = "/var/lib/clusterdeploy"
-DEFAULT_PARALLELISM = 8
 
 
 def current_spec() -> Spec:
@@ -107,6 +105,8 @@ def teardown_cluster() -> None:
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc
     _log_plan(spec, actions, f"nothing of cluster {spec.name} on this host")
+    operations.collect_logs(name="Collect logs", cluster=spec.name, logs_dir=str(spec.logs_dir),
+                            containers=len(_of(actions, Kind.REMOVE)))
     operations.remove_containers(name=f"Remove the containers of {spec.name}",
                                  actions=_of(actions, Kind.REMOVE), parallelism=parallelism,
                                  force=force)

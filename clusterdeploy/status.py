@@ -1,0 +1,77 @@
+"""`clusterdeploy status`: one row per container of the spec, and what runs versus the spec.
+
+Reads the host with the same batched observation as a deploy and compares config hashes with
+the desired state, so "drift" means exactly what the next deploy would change.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import asdict, dataclass
+
+from .desired import desired_state
+from .errors import DeployError
+from .observe import ObservedState, observe_script, parse_observation
+from .plan import describe_change
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    container: str
+    member: str
+    state: str
+    health: str
+    address: str
+    host_ports: str
+    image: str
+    drift: str
+
+
+def observe_local(spec: Spec, state_dir: str) -> ObservedState:
+    """The observation a deploy makes, run on the local engine."""
+    script = observe_script(spec.name, spec.network.name, f"{state_dir.rstrip('/')}/{spec.name}")
+    output = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
+    observed = parse_observation(output.stdout)
+    if observed.error:
+        raise DeployError(f"local engine: cannot talk to Docker: {observed.error}")
+    return observed
+
+
+def status_rows(spec: Spec, observed: ObservedState, state_dir: str) -> list[StatusRow]:
+    desired = desired_state(spec, observed.images, state_dir)
+    rows = []
+    for container in desired.containers:
+        current = observed.container(container.name)
+        ports = ", ".join(f"{p.host_ip}:{p.host_port}" for p in container.ports if p.host_port)
+        if current is None:
+            rows.append(StatusRow(container.name, container.member, "missing", "-",
+                                  container.address, ports or "-", "-", "missing"))
+            continue
+        identity = json.loads(current.labels.get("io.clusterdeploy.config", "{}")).get("image", "")
+        drift = ("in sync" if current.config_hash == container.config_hash
+                 else describe_change(current, container))
+        rows.append(StatusRow(container.name, container.member,
+                              current.status if current.status != "exited"
+                              else f"exited ({current.exit_code})",
+                              current.health or "-", container.address, ports or "-",
+                              identity[:12] or "-", drift))
+    wanted = {c.name for c in desired.containers}
+    for current in observed.containers:
+        if current.name not in wanted:
+            rows.append(StatusRow(current.name, current.member, current.status,
+                                  current.health or "-", "-", "-", "-", "not in the spec"))
+    return rows
+
+
+def render_table(rows: list[StatusRow]) -> str:
+    headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE", "DRIFT"]
+    table = [headers] + [list(asdict(r).values()) for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
+                     .rstrip() for row in table)
+
+
+def render_json(rows: list[StatusRow]) -> str:
+    return json.dumps([asdict(r) for r in rows], indent=2)
