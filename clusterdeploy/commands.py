@@ -111,7 +111,8 @@ def remove_network(name: str) -> list[str]:
     return ["docker", "network", "rm", name]
 
 
-def build_image(image: DesiredImage) -> list[str]:
+def build_image(image: DesiredImage, context: str | None = None,
+                dockerfile: str | None = None) -> list[str]:
     """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`.
 
     Images carry no cluster label: they are shared by content hash between clusters, and the
@@ -120,14 +121,14 @@ def build_image(image: DesiredImage) -> list[str]:
     """
     args = [
         "docker", "build", "--network", "host", "--force-rm",
-        "--file", str(image.dockerfile),
+        "--file", dockerfile or str(image.dockerfile),
         "--tag", image.ref, "--tag", image.latest,
         "--label", f"{labels.IMAGE_HASH}={image.hash}",
         "--label", f"{labels.IMAGE_KEY}={image.key}",
     ]
     for key, value in sorted(image.build_args.items()):
         args += ["--build-arg", f"{key}={value}"]
-    args.append(str(image.context))
+    args.append(context or str(image.context))
     return args
 
 

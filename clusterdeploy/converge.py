@@ -35,10 +35,26 @@ def observe(spec: Spec, state_dir: str) -> ObservedState:
                          files_root=files_root(spec, state_dir))
 
 
+def image_transport() -> str:
+    """"here" for the local engine; for a remote host the spec's choice, "ship" by default."""
+    from pyinfra.connectors.local import LocalConnector
+
+    if isinstance(host.connector, LocalConnector):
+        return "here"
+    cluster_host = host.data.get("cluster_host")
+    return cluster_host.images if cluster_host is not None else "ship"
+
+
 def compute(
-    spec: Spec, observed: ObservedState, state_dir: str
+    spec: Spec, observed: ObservedState, state_dir: str, how: str = "here"
 ) -> tuple[DesiredState, list[Action]]:
-    desired = desired_state(spec, observed.images, state_dir)
+    if how == "ship":  # built on this machine: its base images define the hashes
+        from .transport import local_image_ids
+
+        desired = desired_state(spec, local_image_ids(), state_dir, host_ids=observed.images,
+                                shipped=True)
+    else:
+        desired = desired_state(spec, observed.images, state_dir)
     return desired, plan(desired, observed, host.name)
 
 
@@ -64,8 +80,9 @@ def deploy_cluster() -> None:
     """Converge this host's part of the cluster. Raises PyinfraError before any change."""
     spec = current_spec()
     state_dir, parallelism = _tunables()
+    how = image_transport()
     try:
-        desired, actions = compute(spec, observe(spec, state_dir), state_dir)
+        desired, actions = compute(spec, observe(spec, state_dir), state_dir, how)
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc
 
@@ -74,7 +91,7 @@ def deploy_cluster() -> None:
 
     recreated = _of(actions, Kind.RECREATE)
     operations.images(name=f"Images of {spec.name}", desired=desired,
-                      actions=_of(actions, Kind.BUILD, Kind.TAG), cluster=spec.name,
+                      actions=_of(actions, Kind.BUILD, Kind.TAG), how=how,
                       stream_builds=bool(host.data.get("stream_builds", False)))
     operations.remove_containers(name="Remove changed and removed containers",
                                  actions=_of(actions, Kind.REMOVE) + recreated,

@@ -89,8 +89,9 @@ class DesiredState:
     cluster: str
     files_root: str  # host directory holding every container's rendered files
     network: DesiredNetwork
-    images: tuple[DesiredImage, ...]
+    images: tuple[DesiredImage, ...]  # what must be on the Docker host, in build order
     containers: tuple[DesiredContainer, ...]
+    build_chain: tuple[DesiredImage, ...] = ()  # every image, in build order, where it is built
 
     def container(self, name: str) -> DesiredContainer:
         return next(c for c in self.containers if c.name == name)
@@ -151,14 +152,25 @@ def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
     return container
 
 
-def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str) -> DesiredState:
-    """What should exist on a host. `state_dir` is the host directory for rendered files."""
+def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str,
+                  host_ids: Mapping[str, str] | None = None, shipped: bool = False) -> DesiredState:
+    """What should exist on a host. `state_dir` is the host directory for rendered files.
+
+    `base_ids` are the image IDs where images are built (they are part of image identity),
+    `host_ids` those on the Docker host (for images clusterdeploy does not build; default:
+    `base_ids`). With `shipped`, images are built elsewhere and only those the containers use
+    must be on the host (the builder image never travels).
+    """
     images = desired_images(spec, base_ids)
+    host_ids = base_ids if host_ids is None else host_ids
     files_root = posixpath.join(state_dir, spec.name)
     members: list[Node | Tester] = list(spec.nodes)
     if spec.tester.enabled:
         members.append(spec.tester)
     network = spec.network
+    containers = tuple(_container(spec, m, images, host_ids, files_root) for m in members)
+    used = {c.image for c in containers}
+    on_host = [i for i in images if i.ref in used] if shipped else images
     return DesiredState(
         cluster=spec.name,
         files_root=files_root,
@@ -166,6 +178,7 @@ def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str) -> De
             network.name, network.subnet, network.gateway,
             canonical_hash({"name": network.name, "subnet": network.subnet, "driver": "bridge"}),
         ),
-        images=tuple(images),
-        containers=tuple(_container(spec, m, images, base_ids, files_root) for m in members),
+        images=tuple(on_host),
+        containers=containers,
+        build_chain=tuple(images),
     )

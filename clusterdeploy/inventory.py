@@ -1,7 +1,8 @@
 """The pyinfra inventory built from the validated spec.
 
 The spec is loaded and validated once, here, before pyinfra connects to anything; a bad spec
-prints every problem and exits 1. Each Docker host carries the Spec as host data.
+prints every problem and exits 1. Each Docker host carries the Spec as host data, and an SSH
+host its connection settings as pyinfra's SSH connector takes them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from typing import Any
 
 from .errors import SpecError
-from .spec import Spec, load_spec
+from .spec import Host, Spec, load_spec
 
 LOCAL = "@local"
 
@@ -23,7 +24,20 @@ def load_or_exit() -> Spec:
         raise SystemExit(1) from None
 
 
+def host_entry(host: Host, spec: Spec) -> tuple[str, dict[str, Any]]:
+    """One inventory entry: `@local`, or the host's name with its SSH settings."""
+    data: dict[str, Any] = {"cluster_spec": spec, "cluster_host": host}
+    if host.ssh is None:
+        return LOCAL, data
+    data.update(ssh_hostname=host.ssh.address, ssh_user=host.ssh.user, ssh_port=host.ssh.port)
+    if host.ssh.key:
+        data["ssh_key"] = str(host.ssh.key)
+    if host.ssh.known_hosts:
+        data["ssh_known_hosts_file"] = str(host.ssh.known_hosts)
+    return host.name, data
+
+
 def docker_hosts(spec: Spec | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """The inventory group of Docker hosts: `local` is the local engine (`@local`)."""
+    """The inventory group of Docker hosts."""
     spec = spec or load_or_exit()
-    return [(LOCAL if name == "local" else name, {"cluster_spec": spec}) for name in spec.hosts]
+    return [host_entry(host, spec) for host in spec.hosts]

@@ -83,7 +83,7 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
     label = q(labels.cluster_filter(cluster))
     names_format = q("{{.Names}}\t{{.Label \"" + labels.CLUSTER + "\"}}")
     nets_format = q("{{.ID}}\t{{.Name}}\t{{.Label \"" + labels.CLUSTER + "\"}}")
-    image_format = q("{{.Repository}}:{{.Tag}}\t{{.ID}}")
+    image_format = q(IMAGES_FORMAT)
     return "\n".join([
         f"names=$(docker ps -a --no-trunc --format {names_format} 2>&1) || "
         f"{{ echo {MARK}error; printf '%s\\n' \"$names\"; exit 0; }}",
@@ -128,17 +128,26 @@ def parse_observation(text: str) -> ObservedState:
             names[name] = cluster
     containers = tuple(_container(c) for c in json.loads("\n".join(sections["containers"]) or "[]"))
     networks = tuple(_network(n) for n in json.loads("\n".join(sections["networks"]) or "[]"))
-    images = {}
-    for line in sections["images"]:
-        ref, _, image_id = line.partition("\t")
-        if image_id and "<none>" not in ref:
-            images[ref] = image_id
+    images = parse_images(sections["images"])
     files = {}
     for line in sections["files"]:
         digest, _, path = line.partition("  ")
         if path:
             files[path] = digest
     return ObservedState(None, names, containers, networks, images, files)
+
+
+IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
+
+
+def parse_images(lines: list[str]) -> dict[str, str]:
+    """`docker images --format IMAGES_FORMAT` output -> {repo:tag: image ID}."""
+    images = {}
+    for line in lines:
+        ref, _, image_id = line.partition("\t")
+        if image_id and "<none>" not in ref:
+            images[ref] = image_id
+    return images
 
 
 def _container(data: dict) -> ObservedContainer:

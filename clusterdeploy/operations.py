@@ -7,7 +7,6 @@ the host's connector, so the same code works for the local engine and over SSH.
 
 from __future__ import annotations
 
-import re
 import shlex
 import time
 from collections.abc import Sequence
@@ -16,13 +15,12 @@ import gevent
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, StringCommand, operation
 
-from . import commands
+from . import commands, transport
 from .desired import DesiredContainer, DesiredState
 from .engine_errors import explain
 from .images import DesiredImage
 from .plan import Action, Kind
 
-BUILD_TAIL_LINES = 25
 LOG_TAIL_LINES = 20
 
 
@@ -37,30 +35,32 @@ def _shell(command: Sequence[str] | str, **kwargs) -> StringCommand:
     return StringCommand(text, **kwargs)
 
 
-def _failing_step(lines: list[str]) -> str:
-    for line in reversed(lines):
-        if re.match(r"^(Step \d+/\d+ :|#\d+ \[)", line):
-            return line.strip()
-    return "unknown step"
-
-
-def _run_build(state, host, image: DesiredImage, cluster: str, stream: bool) -> bool:
+def _run_build(state, host, image: DesiredImage, stream: bool) -> bool:
     command = "DOCKER_BUILDKIT=0 " + shlex.join(commands.build_image(image))
     ok, output = host.run_shell_command(StringCommand(command), print_output=stream)
-    if ok:
-        return True
-    lines = output.output_lines
-    tail = "\n".join("    " + line for line in lines[-BUILD_TAIL_LINES:])
-    return _fail(host, f"build of images.{image.key} ({image.ref}) failed at "
-                       f"{_failing_step(lines)}\n  last lines of the build output:\n{tail}")
+    return True if ok else _fail(host, transport.build_failure(image, output.output_lines))
+
+
+def _run_ship(state, host, image: DesiredImage, chain: list[DesiredImage]) -> bool:
+    ok, message = transport.ship(host, image, chain)
+    return True if ok else _fail(host, f"{host.name}: {message}")
+
+
+def _run_remote_build(state, host, image: DesiredImage) -> bool:
+    ok, message = transport.build_remotely(host, image)
+    return True if ok else _fail(host, message)
 
 
 @operation()
-def images(desired: DesiredState, actions: list[Action], cluster: str, stream_builds: bool = False):
-    """Build the images whose content hash the host lacks; point `<tag>:latest` at them.
+def images(desired: DesiredState, actions: list[Action], how: str = "here",
+           stream_builds: bool = False):
+    """Make the images whose content hash the host lacks; point `<tag>:latest` at them.
 
     + desired: the desired state (its images, in build order)
     + actions: the plan's build and tag actions
+    + how: "here" (build on the host itself: the local engine), "ship" (build on this machine,
+      `docker save | docker load` over the connection) or "build" (upload the context, build
+      on the host)
     """
     by_ref = {image.ref: image for image in desired.images}
     by_latest = {image.latest: image for image in desired.images}
@@ -68,8 +68,13 @@ def images(desired: DesiredState, actions: list[Action], cluster: str, stream_bu
         host.noop("images are up to date")
         return
     for action in actions:
-        if action.kind == Kind.BUILD:
-            yield FunctionCommand(_run_build, (by_ref[action.target], cluster, stream_builds), {})
+        if action.kind == Kind.BUILD and how == "ship":
+            yield FunctionCommand(_run_ship, (by_ref[action.target], list(desired.build_chain)),
+                                  {})
+        elif action.kind == Kind.BUILD and how == "build":
+            yield FunctionCommand(_run_remote_build, (by_ref[action.target],), {})
+        elif action.kind == Kind.BUILD:
+            yield FunctionCommand(_run_build, (by_ref[action.target], stream_builds), {})
         elif action.kind == Kind.TAG:
             image = by_latest[action.target]
             yield _shell(commands.tag_image(image.ref, image.latest))

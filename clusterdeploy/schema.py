@@ -128,6 +128,10 @@ def _describe(error: ValidationError) -> Problem:
     if kind == "format":
         return Problem(format_path(path), f"{value!r} is not a valid {error.validator_value}",
                        "write a dotted IPv4 address, e.g. 172.28.0.11")
+    if kind == "maxItems":
+        return Problem(format_path(path), f"has {len(value)} entries, at most "
+                       f"{error.validator_value} allowed",
+                       "keep one Docker host: a cluster runs on one host for now")
     if kind in ("minItems", "minProperties"):
         return Problem(format_path(path), "must not be empty", "add at least one entry")
     if kind == "uniqueItems":

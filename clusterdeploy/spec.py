@@ -108,6 +108,28 @@ class GoBuild:
 
 
 @dataclass(frozen=True)
+class SSHAccess:
+    address: str
+    user: str
+    port: int
+    key: Path | None
+    known_hosts: Path | None
+
+
+@dataclass(frozen=True)
+class Host:
+    """A Docker host: the local engine (`ssh` is None) or one reached over SSH."""
+
+    name: str
+    ssh: SSHAccess | None
+    images: str  # "ship" or "build"
+
+    @property
+    def is_local(self) -> bool:
+        return self.ssh is None
+
+
+@dataclass(frozen=True)
 class Network:
     name: str
     subnet: str
@@ -123,7 +145,7 @@ class Spec:
     file: Path
     display: str  # the file as the user named it, for messages
     name: str
-    hosts: tuple[str, ...]
+    hosts: tuple[Host, ...]
     network: Network
     images: dict[str, ImageDef]
     build: GoBuild
@@ -233,6 +255,20 @@ def _settings(raw: dict[str, Any], base: Path) -> ContainerSettings:
             FileTemplate((base / f["template"]).resolve(), f["path"], int(f.get("mode", "0644"), 8))
             for f in raw["files"]
         ),
+    )
+
+
+def _host(raw: dict[str, Any], base: Path) -> Host:
+    ssh = raw.get("ssh")
+
+    def path(value: str | None) -> Path | None:
+        return (base / Path(value).expanduser()).resolve() if value else None
+
+    return Host(
+        name=raw["name"],
+        ssh=SSHAccess(ssh["address"], ssh.get("user", "root"), int(ssh.get("port", 22)),
+                      path(ssh.get("key")), path(ssh.get("known_hosts"))) if ssh else None,
+        images=raw.get("images", "ship"),
     )
 
 
@@ -360,7 +396,7 @@ def _build(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec | N
         file=file,
         display=display,
         name=cluster,
-        hosts=tuple(h["name"] for h in doc["hosts"]),
+        hosts=tuple(_host(h, base) for h in doc["hosts"]),
         network=network,
         images=images,
         build=build,
@@ -374,6 +410,7 @@ def _build(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec | N
 
 
 __all__ = [
-    "ContainerSettings", "FileTemplate", "GoBuild", "HealthCheck", "ImageDef", "Network", "Node",
+    "ContainerSettings", "FileTemplate", "GoBuild", "HealthCheck", "Host", "ImageDef", "Network",
+    "Node", "SSHAccess",
     "Spec", "Tester", "default_subnet", "load_spec", "schema_defaults", "spec_path",
 ]

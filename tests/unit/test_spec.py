@@ -63,7 +63,27 @@ def test_node_defaults_filled_in(load):
     assert node.settings.service_ports == {"http": 40404}
     assert node.settings.environment == {"CFG_PATH": "/root/Cluster.config"}
     assert spec.tester.address == "172.28.0.254"
-    assert spec.hosts == ("local",)
+    assert [h.name for h in spec.hosts] == ["local"]
+    assert spec.hosts[0].is_local and spec.hosts[0].images == "ship"
+
+
+def test_ssh_host_paths_resolve_against_the_spec_file(load, tmp_path):
+    doc = base_doc()
+    doc["hosts"] = [{"name": "lab", "ssh": {"address": "10.251.0.2", "key": "keys/id",
+                                            "known_hosts": "/abs/known_hosts"},
+                     "images": "build"}]
+    host = load(doc).hosts[0]
+    assert not host.is_local and host.images == "build"
+    assert host.ssh is not None
+    assert (host.ssh.address, host.ssh.user, host.ssh.port) == ("10.251.0.2", "root", 22)
+    assert host.ssh.key == tmp_path / "keys" / "id"
+    assert str(host.ssh.known_hosts) == "/abs/known_hosts"
+
+
+def test_more_than_one_host_is_refused(errors):
+    doc = base_doc()
+    doc["hosts"] = [{"name": "local"}, {"name": "lab", "ssh": {"address": "10.251.0.2"}}]
+    assert "hosts: has 2 entries, at most 1 allowed (keep one Docker host" in str(errors(doc))
 
 
 def test_addresses_follow_spec_order_after_the_gateway(load):
