@@ -286,7 +286,7 @@ class RemoteDockerHost:
         if problem:
             raise HarnessError(problem)
         began = time.monotonic()
-        self._take_lock()
+        self._take_lock()  # outside the try: a live harness of this name is not ours to stop
         try:
             cleaned = self.cleanup_leftovers(self.name, _locked=True)
             if cleaned:
@@ -314,6 +314,8 @@ class RemoteDockerHost:
 
     def down(self) -> None:
         """Stop and remove everything this harness (or a killed run of its name) started."""
+        if self._lock is None:
+            return  # never set up, or already down
         began = time.monotonic()
         try:
             if self._sshd is not None or self._dockerd is not None or self._up:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from .remote_host import (
+    HarnessError,
     RemoteDockerHost,
     generate_key,
     remote_docker_host_fixture,
@@ -167,6 +168,13 @@ def test_pyinfra_stopped_sshd_is_one_connection_error_line(remote: RemoteDockerH
     finally:
         remote.start_sshd()
     assert remote.ssh("true").returncode == 0
+
+
+def test_a_second_harness_of_the_same_name_is_refused(remote: RemoteDockerHost) -> None:
+    with pytest.raises(HarnessError, match="is running"):
+        RemoteDockerHost(name=remote.name).up()
+    assert remote.docker("info", "--format", "{{.DockerRootDir}}").stdout.strip() == str(
+        remote.data_root)
 
 
 def test_ssh_command_cost(remote: RemoteDockerHost) -> None:
