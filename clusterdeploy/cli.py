@@ -37,10 +37,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import observe_local, render_json, render_table, status_rows
+    from .status import observe_host, render_json, render_table, status_rows
 
     spec = load_spec(args.spec)
-    rows = status_rows(spec, observe_local(spec, args.state_dir), args.state_dir)
+    rows = status_rows(spec, observe_host(spec, args.state_dir), args.state_dir)
     print(render_json(rows) if args.json else render_table(rows))
     return 0
 
@@ -50,9 +50,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from .logs import collect_logs
 
     spec = load_spec(args.spec)
-    run_dir = collect_logs(client_for(), spec.name, spec.logs_dir)
+    run_dir = collect_logs(client_for(spec.hosts[0]), spec.name, spec.logs_dir)
     if run_dir is None:
-        print(f"cluster {spec.name} has no containers on the local engine", file=sys.stderr)
+        print(f"cluster {spec.name} has no containers on {spec.hosts[0].name}", file=sys.stderr)
         return 1
     print(run_dir)
     return 0

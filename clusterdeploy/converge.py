@@ -7,7 +7,7 @@ from pyinfra.api.exceptions import PyinfraError
 
 from . import operations
 from .converge_defaults import DEFAULT_PARALLELISM, DEFAULT_STATE_DIR
-from .desired import DesiredState, desired_state
+from .desired import DesiredState, desired_for
 from .errors import ClusterDeployError
 from .facts import ClusterState
 from .observe import ObservedState
@@ -48,13 +48,7 @@ def image_transport() -> str:
 def compute(
     spec: Spec, observed: ObservedState, state_dir: str, how: str = "here"
 ) -> tuple[DesiredState, list[Action]]:
-    if how == "ship":  # built on this machine: its base images define the hashes
-        from .transport import local_image_ids
-
-        desired = desired_state(spec, local_image_ids(), state_dir, host_ids=observed.images,
-                                shipped=True)
-    else:
-        desired = desired_state(spec, observed.images, state_dir)
+    desired = desired_for(spec, observed, state_dir, how)
     return desired, plan(desired, observed, host.name)
 
 
@@ -123,7 +117,8 @@ def teardown_cluster() -> None:
         raise PyinfraError(str(exc)) from exc
     _log_plan(spec, actions, f"nothing of cluster {spec.name} on this host")
     operations.collect_logs(name="Collect logs", cluster=spec.name, logs_dir=str(spec.logs_dir),
-                            containers=len(_of(actions, Kind.REMOVE)))
+                            containers=len(_of(actions, Kind.REMOVE)),
+                            cluster_host=host.data.get("cluster_host"))
     operations.remove_containers(name=f"Remove the containers of {spec.name}",
                                  actions=_of(actions, Kind.REMOVE), parallelism=parallelism,
                                  force=force)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import labels
 from .hashing import canonical_hash, sha256_bytes
 from .images import MISSING, DesiredImage, desired_images, normalize_ref
+from .observe import ObservedState, local_image_ids
 from .ports import PortMapping
 from .render import RenderedFile, render_member
 from .spec import ContainerSettings, HealthCheck, Node, Spec, Tester
@@ -182,3 +183,14 @@ def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str,
         containers=containers,
         build_chain=tuple(images),
     )
+
+
+def desired_for(spec: Spec, observed: ObservedState, state_dir: str, how: str) -> DesiredState:
+    """The desired state for a host, with images made `how` ("here", "ship" or "build").
+
+    Shipped images are built on this machine, so its base images define their hashes.
+    """
+    if how == "ship":
+        return desired_state(spec, local_image_ids(), state_dir, host_ids=observed.images,
+                             shipped=True)
+    return desired_state(spec, observed.images, state_dir)

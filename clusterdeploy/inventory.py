@@ -29,9 +29,13 @@ def host_entry(host: Host, spec: Spec) -> tuple[str, dict[str, Any]]:
     data: dict[str, Any] = {"cluster_spec": spec, "cluster_host": host}
     if host.ssh is None:
         return LOCAL, data
-    data.update(ssh_hostname=host.ssh.address, ssh_user=host.ssh.user, ssh_port=host.ssh.port)
+    # Host keys are checked, always: the key must be in known_hosts (never "accept new").
+    data.update(ssh_hostname=host.ssh.address, ssh_user=host.ssh.user, ssh_port=host.ssh.port,
+                ssh_strict_host_key_checking="yes")
     if host.ssh.key:
+        # the spec's key and nothing else: no agent, no ~/.ssh/id_* tried first
         data["ssh_key"] = str(host.ssh.key)
+        data["ssh_paramiko_connect_kwargs"] = {"allow_agent": False, "look_for_keys": False}
     if host.ssh.known_hosts:
         data["ssh_known_hosts_file"] = str(host.ssh.known_hosts)
     return host.name, data

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 
 from . import labels
@@ -148,6 +149,13 @@ def parse_images(lines: list[str]) -> dict[str, str]:
         if image_id and "<none>" not in ref:
             images[ref] = image_id
     return images
+
+
+def local_image_ids() -> dict[str, str]:
+    """repo:tag -> ID on the local engine (where `ship` builds images for a remote host)."""
+    result = subprocess.run(["docker", "images", "--no-trunc", "--format", IMAGES_FORMAT],
+                            capture_output=True, text=True, check=False)
+    return parse_images(result.stdout.splitlines())
 
 
 def _container(data: dict) -> ObservedContainer:

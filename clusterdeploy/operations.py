@@ -20,6 +20,7 @@ from .desired import DesiredContainer, DesiredState
 from .engine_errors import explain
 from .images import DesiredImage
 from .plan import Action, Kind
+from .spec import Host
 
 LOG_TAIL_LINES = 20
 
@@ -197,25 +198,26 @@ def _describe_unready(host, name: str, row: tuple[str, ...] | None) -> str:
             f"  last {LOG_TAIL_LINES} log lines:\n{lines or '    (no output)'}")
 
 
-def _collect(state, host, cluster: str, logs_dir: str, base_url: str | None) -> bool:
+def _collect(state, host, cluster: str, logs_dir: str, cluster_host: Host | None) -> bool:
     from pathlib import Path
 
     from .engine import client_for
     from .logs import collect_logs
 
-    run_dir = collect_logs(client_for(base_url), cluster, Path(logs_dir))
+    run_dir = collect_logs(client_for(cluster_host), cluster, Path(logs_dir))
     if run_dir:
         host.log_styled(f"logs collected in {run_dir}", log_func=logger.info)
     return True
 
 
 @operation()
-def collect_logs(cluster: str, logs_dir: str, containers: int, base_url: str | None = None):
-    """Collect every cluster container's logs to this machine (docker-test/logs/<UTC time>/)."""
+def collect_logs(cluster: str, logs_dir: str, containers: int, cluster_host: Host | None = None):
+    """Collect every cluster container's logs to this machine (docker-test/logs/<UTC time>/),
+    from the local engine or, for an SSH host, over SSH."""
     if not containers:
         host.noop("no containers, no logs")
         return
-    yield FunctionCommand(_collect, (cluster, logs_dir, base_url), {})
+    yield FunctionCommand(_collect, (cluster, logs_dir, cluster_host), {})
 
 
 @operation()

@@ -114,13 +114,12 @@ def shutdown_and_collect(client: docker.DockerClient, spec: Spec, interrupts: In
         say(f"logs: {run_dir} (merged: {run_dir / 'cluster.log'})")
 
 
-def run(spec: Spec, once: bool, pyinfra_args: Sequence[str] = (),
-        base_url: str | None = None) -> int:
+def run(spec: Spec, once: bool, pyinfra_args: Sequence[str] = ()) -> int:
     interrupts = Interrupts()
     interrupts.install()
     transcript: list[bytes] = []
     code = deploy(spec, pyinfra_args, interrupts)
-    client = client_for(base_url)
+    client = client_for(spec.hosts[0])
     if code != 0:
         say(f"deploy failed (exit {code})")
         result = INTERRUPTED if interrupts.stop.is_set() else code

@@ -7,10 +7,10 @@ the desired state, so "drift" means exactly what the next deploy would change.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import asdict, dataclass
 
-from .desired import desired_state
+from .desired import desired_for
+from .engine import run_script
 from .errors import DeployError
 from .observe import ObservedState, observe_script, parse_observation
 from .plan import describe_change
@@ -29,18 +29,24 @@ class StatusRow:
     drift: str
 
 
-def observe_local(spec: Spec, state_dir: str) -> ObservedState:
-    """The observation a deploy makes, run on the local engine."""
+def observe_host(spec: Spec, state_dir: str) -> ObservedState:
+    """The observation a deploy makes, on the spec's Docker host (local or over SSH)."""
+    host = spec.hosts[0]
     script = observe_script(spec.name, spec.network.name, f"{state_dir.rstrip('/')}/{spec.name}")
-    output = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
+    output = run_script(host, script)
+    where = "local engine" if host.is_local else host.name
+    if output.returncode != 0 and "@@clusterdeploy:" not in output.stdout:
+        last = (output.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DeployError(f"{where}: cannot reach the host: {last}")
     observed = parse_observation(output.stdout)
     if observed.error:
-        raise DeployError(f"local engine: cannot talk to Docker: {observed.error}")
+        raise DeployError(f"{where}: cannot talk to Docker: {observed.error.splitlines()[-1]}")
     return observed
 
 
 def status_rows(spec: Spec, observed: ObservedState, state_dir: str) -> list[StatusRow]:
-    desired = desired_state(spec, observed.images, state_dir)
+    host = spec.hosts[0]
+    desired = desired_for(spec, observed, state_dir, "here" if host.is_local else host.images)
     rows = []
     for container in desired.containers:
         current = observed.container(container.name)

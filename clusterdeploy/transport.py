@@ -23,17 +23,10 @@ from pyinfra.api import StringCommand
 from . import commands
 from .dockerignore import context_files
 from .images import DesiredImage
-from .observe import IMAGES_FORMAT, parse_images
+from .observe import local_image_ids
 
 LOCAL_BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "0"}
 REMOTE_TMP = "/tmp"
-
-
-def local_image_ids() -> dict[str, str]:
-    """repo:tag -> ID on the local engine (where `ship` builds)."""
-    result = subprocess.run(["docker", "images", "--no-trunc", "--format", IMAGES_FORMAT],
-                            capture_output=True, text=True, check=False)
-    return parse_images(result.stdout.splitlines())
 
 
 def build_locally(image: DesiredImage) -> tuple[bool, list[str]]:

@@ -114,14 +114,11 @@ class Project:
         return self.pyinfra("teardown.py", *extra, **kwargs)
 
 
-def plan_lines(result: subprocess.CompletedProcess) -> list[str]:
-    """The plan actions a deploy printed (`kind target: cause`)."""
-    lines = []
-    for line in (result.stdout + result.stderr).splitlines():
-        text = line.strip()
-        if text.startswith("[@local]   "):
-            lines.append(text[len("[@local]   "):])
-    return lines
+def plan_lines(result: subprocess.CompletedProcess, host: str = "@local") -> list[str]:
+    """The plan actions a deploy printed for a host (`kind target: cause`)."""
+    prefix = f"[{host}]   "
+    return [line.strip()[len(prefix):] for line in (result.stdout + result.stderr).splitlines()
+            if line.strip().startswith(prefix)]
 
 
 def containers_state(cluster: str) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,145 @@
+"""Issue 6: the default cluster on a remote Docker host over SSH, images shipped without a
+registry. The host is a second engine and an sshd in a network namespace (remote_host.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from .conftest import REPO, Project, containers_state, make_project, plan_lines
+from .remote_host import RemoteDockerHost, generate_key, remote_docker_host_fixture
+
+pytestmark = pytest.mark.docker
+
+NAME = "cdssh"
+HOST = "lab"
+
+remote = remote_docker_host_fixture(name="cdssh", subnet="10.251.0.8/30",
+                                    bridge_cidr="10.252.2.1/24", address_pool="10.255.0.0/16")
+
+
+def remote_state(remote: RemoteDockerHost) -> dict[str, tuple[str, str]]:
+    ids = remote.docker("ps", "-aq", "--filter", f"label=io.clusterdeploy.cluster={NAME}")
+    if not ids.stdout.split():
+        return {}
+    data = json.loads(remote.docker("inspect", *ids.stdout.split()).stdout)
+    return {c["Name"].lstrip("/"): (c["Id"], c["State"]["Status"]) for c in data}
+
+
+@pytest.fixture(scope="module")
+def project(engine: None, remote: RemoteDockerHost,
+            tmp_path_factory: pytest.TempPathFactory) -> Project:
+    tmp = tmp_path_factory.mktemp("remote")
+    project = make_project(tmp, NAME, 40400, 205)  # host ports 4040I, on the remote host
+
+    def to_remote(spec: dict) -> None:
+        spec["hosts"] = [{"name": HOST, "images": "ship", "ssh": {
+            "address": remote.address, "user": "root", "port": remote.ssh_port,
+            "key": str(remote.client_key), "known_hosts": str(remote.known_hosts)}}]
+    project.edit_spec(to_remote)
+    return project
+
+
+def test_cold_deploy_over_ssh_brings_up_the_cluster_there(project: Project,
+                                                         remote: RemoteDockerHost) -> None:
+    result = project.deploy()
+    plan = plan_lines(result, HOST)
+    builds = [line for line in plan if line.startswith("build ")]
+    assert len(builds) == 1 and builds[0].startswith("build my-db:"), plan  # no builder shipped
+    state = remote_state(remote)
+    assert sorted(state) == sorted([f"{NAME}_node{i}" for i in range(1, 6)] + [f"{NAME}_tester"])
+    assert all(status == "running" for _, status in state.values())
+    assert containers_state(NAME) == {}  # nothing on the local engine
+    for i in range(1, 6):  # published on the remote host's loopback
+        out = remote.in_namespace("curl", "-fsS", f"http://127.0.0.1:4040{i}/ping").stdout
+        assert f'"node{i}"' in out
+        out = remote.docker("exec", f"{NAME}_tester", "curl", "-fsS",
+                            f"http://node{i}:40404/ping").stdout
+        assert f'"node{i}"' in out
+
+
+def test_redeploy_over_ssh_changes_nothing_and_ships_nothing(project: Project,
+                                                            remote: RemoteDockerHost) -> None:
+    before = remote_state(remote)
+    images = remote.docker("images", "--no-trunc", "-q").stdout
+    result = project.deploy()
+    assert f"plan: cluster {NAME} is up to date (6 containers)" in result.stdout + result.stderr
+    assert plan_lines(result, HOST) == []
+    assert remote_state(remote) == before
+    assert remote.docker("images", "--no-trunc", "-q").stdout == images
+
+
+def test_status_over_ssh(project: Project) -> None:
+    result = subprocess.run([sys.executable, "-m", "clusterdeploy", "status", "--json",
+                             "--spec", str(project.spec_path), "--state-dir",
+                             str(project.state_dir)], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 6
+    assert all(row["state"] == "running" and row["drift"] == "in sync" for row in rows), rows
+
+
+def test_go_edit_ships_exactly_the_node_image(project: Project, remote: RemoteDockerHost) -> None:
+    main = project.root / "cmd" / "main.go"
+    main.write_text(main.read_text() + f"\n// remote edit {uuid.uuid4()}\n")
+    result = project.deploy()
+    builds = [line for line in plan_lines(result, HOST) if line.startswith("build ")]
+    assert len(builds) == 1 and builds[0].startswith("build my-db:"), builds
+    assert builds[0].endswith("content changed (node)")
+    ref = builds[0].split()[1].rstrip(":")
+    assert remote.docker("image", "inspect", ref, check=False).returncode == 0
+    assert remote.docker("image", "inspect", "go-builder:latest", check=False).returncode != 0
+    assert plan_lines(project.deploy(), HOST) == []
+
+
+def test_run_once_passes_the_suite_through_ssh_and_logs_arrive_here(project: Project) -> None:
+    result = subprocess.run([sys.executable, "-m", "clusterdeploy", "run", "--once", "--spec",
+                             str(project.spec_path), "--state-dir", str(project.state_dir)],
+                            cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "--- PASS: TestPeersAllReachable" in result.stdout
+    logs = (project.root / "docker-test" / "logs" / "latest").resolve()
+    summary = json.loads((logs / "summary.json").read_text())
+    assert len(summary) == 6 and all(e["exit_code"] == 0 for e in summary.values())
+    assert "listening" in (logs / f"{NAME}_node1.log").read_text()
+    assert "PASS" in (logs / "suite.log").read_text()
+
+
+def test_teardown_over_ssh_leaves_the_remote_engine_clean(project: Project,
+                                                          remote: RemoteDockerHost) -> None:
+    project.teardown()
+    assert remote_state(remote) == {}
+    assert remote.docker("network", "ls", "-q", "--filter",
+                         f"label=io.clusterdeploy.cluster={NAME}").stdout.strip() == ""
+
+
+def test_wrong_key_is_one_clear_line(project: Project, remote: RemoteDockerHost,
+                                     tmp_path) -> None:
+    wrong = generate_key(tmp_path / "wrong_ed25519")
+    good = project.spec()
+    project.edit_spec(lambda spec: spec["hosts"][0]["ssh"].update(key=str(wrong)))
+    try:
+        result = project.deploy(check=False)
+    finally:
+        project.write_spec(good)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"[{HOST}] Authentication error (username=root, key={wrong})" in output
+    assert "Traceback" not in output
+    assert remote_state(remote) == {}
+
+
+def test_stopped_sshd_is_one_clear_line(project: Project, remote: RemoteDockerHost) -> None:
+    remote.stop_sshd()
+    try:
+        result = project.deploy(check=False)
+    finally:
+        remote.start_sshd()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"[{HOST}] Could not connect" in output
+    assert "Traceback" not in output
