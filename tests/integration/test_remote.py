@@ -4,11 +4,13 @@ registry. The host is a second engine and an sshd in a network namespace (remote
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
 
 import pytest
+import yaml
 
 from .conftest import REPO, Project, containers_state, make_project, plan_lines
 from .remote_host import RemoteDockerHost, generate_key, remote_docker_host_fixture
@@ -143,3 +145,26 @@ def test_stopped_sshd_is_one_clear_line(project: Project, remote: RemoteDockerHo
     assert result.returncode != 0
     assert f"[{HOST}] Could not connect" in output
     assert "Traceback" not in output
+
+
+def test_pyinfra_cli_host_without_hosts_in_the_spec(project: Project,
+                                                    remote: RemoteDockerHost) -> None:
+    """pyinfra users name the SSH host on the command line; the spec keeps the default hosts."""
+    spec = project.spec()
+    spec.pop("hosts")
+    cli_spec = project.root / "cli.yml"
+    cli_spec.write_text(yaml.safe_dump(spec, sort_keys=False))
+    data = remote.pyinfra_data()
+    args = [str(REPO / ".venv" / "bin" / "pyinfra"), "-y", remote.address, "{script}",
+            "--data", f"state_dir={project.state_dir}"]
+    for key in ("ssh_user", "ssh_key", "ssh_known_hosts_file", "ssh_strict_host_key_checking"):
+        args += ["--data", f"{key}={data[key]}"]
+    env = {**os.environ, "CLUSTER_SPEC": str(cli_spec)}
+    for script in ("deploy.py", "teardown.py"):
+        result = subprocess.run([a.replace("{script}", script) for a in args], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        if script == "deploy.py":
+            assert len(remote_state(remote)) == 6
+            assert all(status == "running" for _, status in remote_state(remote).values())
+    assert remote_state(remote) == {}
