@@ -5,6 +5,7 @@ The context every template sees (documented in the README):
   node      this container: name, hostname, container_name, address, port (first service port),
             ports (service ports by name), index (1-based), role ("node" or "tester")
   replicas  every node, in spec order, each shaped like `node`
+  vars      the spec's `vars`
 A template that fails (syntax error, undefined variable) is a SpecError naming the template,
 its line and the node, raised before anything changes.
 """
@@ -67,6 +68,7 @@ def render_context(spec: Spec, member: Node | Tester) -> dict[str, Any]:
         },
         "node": member_context(spec, member),
         "replicas": [member_context(spec, n) for n in spec.nodes],
+        "vars": spec.variables,
     }
 
 

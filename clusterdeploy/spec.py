@@ -153,7 +153,8 @@ class Spec:
     nodes: tuple[Node, ...]
     tester: Tester
     logs_dir: Path
-    raw: dict[str, Any] = field(repr=False, compare=False)
+    variables: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -229,6 +230,15 @@ def _with_defaults(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, A
     return result
 
 
+def _health_test(health: dict[str, Any], service_ports: dict[str, int]) -> tuple[str, ...]:
+    """`test` as given, or the `http` shortcut turned into a curl check."""
+    if "http" not in health:
+        return tuple(health["test"])
+    port = health.get("port", next(iter(service_ports.values())))
+    number = service_ports.get(port, port) if isinstance(port, str) else port
+    return ("CMD", "curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{number}{health['http']}")
+
+
 def _settings(raw: dict[str, Any], base: Path) -> ContainerSettings:
     health = raw.get("healthcheck")
     return ContainerSettings(
@@ -243,7 +253,7 @@ def _settings(raw: dict[str, Any], base: Path) -> ContainerSettings:
         cap_drop=tuple(raw["cap_drop"]),
         service_ports=dict(raw["service_ports"]),
         healthcheck=HealthCheck(
-            test=tuple(health["test"]),
+            test=_health_test(health, dict(raw["service_ports"])),
             interval=parse_duration(health["interval"]),
             timeout=parse_duration(health["timeout"]),
             retries=int(health["retries"]),
@@ -404,6 +414,7 @@ def _build(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec | N
         nodes=tuple(nodes),
         tester=tester,
         logs_dir=(base / doc["logs"]["dir"]).resolve(),
+        variables=dict(doc["vars"]),
         raw=doc,
     )
     return spec, problems

@@ -9,7 +9,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Callable
 
-from .errors import Problem
+from .errors import Problem, SpecError
 from .ports import ANY_ADDRESS, PortMapping
 from .spec import Node, Spec
 
@@ -236,6 +236,44 @@ def check_templates(spec: Spec) -> list[Problem]:
     return problems
 
 
+def check_rendering(spec: Spec) -> list[Problem]:
+    """Render every container's files now, so a template error stops `validate` and the
+    inventory before any host is touched."""
+    from .render import render_member
+
+    if check_templates(spec):
+        return []  # missing templates are reported by check_templates
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    members = [*spec.nodes, *([spec.tester] if spec.tester.enabled else [])]
+    for member in members:
+        try:
+            render_member(spec, member)
+        except SpecError as exc:
+            for p in exc.problems:
+                # one report per template error (the first node that hits it), not one per node
+                key = p.path + p.message.rsplit(", rendering ", 1)[0]
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(Problem(p.path, p.message, p.fix))
+    return problems
+
+
+def check_healthcheck_ports(spec: Spec) -> list[Problem]:
+    problems = []
+    for node in spec.nodes:
+        check = node.settings.healthcheck
+        if check and check.test[-1].startswith("http://127.0.0.1:"):
+            port = check.test[-1].split(":")[2].split("/")[0]
+            if not port.isdigit():
+                names = ", ".join(node.settings.service_ports)
+                problems.append(Problem(f"{node.path}.healthcheck.port",
+                                        f"{port!r} is not a service port",
+                                        f"use one of {names}, or a port number"))
+                break
+    return problems
+
+
 def check_overrides(spec: Spec) -> list[Problem]:
     nodes = spec.raw["nodes"]
     if not isinstance(nodes, dict):
@@ -250,5 +288,6 @@ def check_overrides(spec: Spec) -> list[Problem]:
 
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
     check_unique_names, check_host_ports, check_container_ports, check_addresses,
-    check_sanitizers, check_images, check_templates, check_overrides,
+    check_sanitizers, check_images, check_templates, check_rendering, check_healthcheck_ports,
+    check_overrides,
 )

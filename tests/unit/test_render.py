@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from unitlib import base_doc, desired_for
+from unitlib import base_doc
 
 from clusterdeploy.errors import SpecError
 from clusterdeploy.render import render_member
@@ -92,9 +92,9 @@ def test_shquote_filter_quotes_for_sh(load, tmp_path):
 
 
 def test_undefined_variable_names_template_line_and_node(load, tmp_path):
-    spec = load(template_spec(tmp_path, "# ok\n{{ node.name }}\n{{ node.nope }}\n"))
+    # reported when the spec is loaded, before any host is touched; once, not once per node
     with pytest.raises(SpecError) as info:
-        desired_for(spec)
+        load(template_spec(tmp_path, "# ok\n{{ node.name }}\n{{ node.nope }}\n"))
     [problem] = info.value.problems
     assert problem.message == "bad.j2 line 3: 'dict object' has no attribute 'nope', " \
                               "rendering node1"
@@ -102,16 +102,22 @@ def test_undefined_variable_names_template_line_and_node(load, tmp_path):
 
 
 def test_undefined_top_level_variable_names_template_line_and_node(load, tmp_path):
-    spec = load(template_spec(tmp_path, "a\n{{ nope }}\n"))
     with pytest.raises(SpecError) as info:
-        render_member(spec, spec.nodes[1])
+        load(template_spec(tmp_path, "a\n{% if node.index == 2 %}{{ nope }}{% endif %}\n"))
     assert "bad.j2 line 2: 'nope' is undefined, rendering node2" in str(info.value)
 
 
+def test_user_vars_reach_templates(load, tmp_path):
+    doc = template_spec(tmp_path, "payload {{ vars.max_payload }} on {{ node.name }}\n")
+    doc["vars"] = {"max_payload": 1024}
+    spec = load(doc)
+    files = {f.path: f.content for f in render_member(spec, spec.nodes[1])}
+    assert files["extra"] == b"payload 1024 on node2\n"
+
+
 def test_template_syntax_error_names_template_line_and_node(load, tmp_path):
-    spec = load(template_spec(tmp_path, "a\nb\n{% if %}\n"))
     with pytest.raises(SpecError) as info:
-        desired_for(spec)
+        load(template_spec(tmp_path, "a\nb\n{% if %}\n"))
     [problem] = info.value.problems
     assert "bad.j2 line 3: syntax error" in problem.message
     assert "node1" in problem.message
