@@ -373,7 +373,9 @@ def _build(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec | N
     tester_settings = _settings(_merge(defaults_raw, {
         "image": tester_raw.get("image", defaults.image),
         "environment": tester_raw.get("environment", {}),
-        # The tester idles (its setup.sh knows its role); the suite runs with `docker exec`.
+        # The tester idles (the default setup.sh knows its role); the suite runs with
+        # `docker exec`.
+        "command": tester_raw.get("container_command", defaults_raw["command"]),
         "healthcheck": None,
     }), base)
     tester = Tester(
