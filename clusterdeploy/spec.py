@@ -289,9 +289,17 @@ def _env_value(value: Any) -> str:
 
 
 def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """A node's settings: its own keys win; environment is merged key by key."""
+    """A node's settings: its own keys win; environment is merged key by key, and so is the
+    health check (where the node's `test` or `http` replaces the inherited one of either)."""
     merged = {**defaults, **own}
     merged["environment"] = {**defaults["environment"], **own.get("environment", {})}
+    inherited, health = defaults.get("healthcheck"), own.get("healthcheck")
+    if inherited and health:
+        base = dict(inherited)
+        if "test" in health or "http" in health:
+            for key in ("test", "http", "port"):
+                base.pop(key, None)
+        merged["healthcheck"] = {**base, **health}
     return merged
 
 

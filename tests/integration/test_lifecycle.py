@@ -49,6 +49,12 @@ class Runner:
     def saw(self, text: str) -> bool:
         return any(text in line for line in self.stderr)
 
+    def wait_to_see(self, text: str, timeout: float = 300) -> None:
+        """Wait for a line; fail at once, with the output, if the runner exits instead."""
+        wait_for(lambda: self.saw(text) or self.process.poll() is not None, timeout=timeout)
+        time.sleep(0.2)
+        assert self.saw(text), f"runner exited ({self.process.poll()}):\n{self.output[-4000:]}"
+
     def wait(self, timeout: float = 120) -> int:
         code = self.process.wait(timeout=timeout)
         time.sleep(0.2)  # let the readers drain
@@ -97,7 +103,7 @@ def test_run_once_passes_the_shipped_suite(project: Project) -> None:
 
 def test_one_sigint_shuts_down_gracefully_with_complete_logs(project: Project) -> None:
     runner = Runner(project)
-    wait_for(lambda: runner.saw("is up; Ctrl+C to shut down"), timeout=300)
+    runner.wait_to_see("is up; Ctrl+C to shut down")
     assert runner.saw("suite passed")
     runner.process.send_signal(signal.SIGINT)
     assert runner.wait() == 0  # the suite's exit code
@@ -189,9 +195,9 @@ def test_two_sigints_kill_at_once(engine: None, tmp_path: Path) -> None:
     project.edit_spec(add_stubborn)
     try:
         runner = Runner(project)
-        wait_for(lambda: runner.saw("is up; Ctrl+C to shut down"), timeout=300)
+        runner.wait_to_see("is up; Ctrl+C to shut down")
         runner.process.send_signal(signal.SIGINT)
-        wait_for(lambda: runner.saw("graceful shutdown of 4 containers"), timeout=30)
+        runner.wait_to_see("graceful shutdown of 4 containers", timeout=30)
         time.sleep(1.0)
         started = time.monotonic()
         runner.process.send_signal(signal.SIGINT)

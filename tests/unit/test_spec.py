@@ -263,3 +263,23 @@ def test_non_mapping_document_is_rejected(tmp_path, text):
     path = write_spec(tmp_path, text)
     assert str(spec_errors(path)) == (
         f"{path}: the spec must be a YAML mapping (start with `name: <cluster>` and `nodes:`)")
+
+
+def test_node_healthcheck_is_merged_over_the_inherited_one(load):
+    doc = base_doc()
+    doc["nodes"][0]["healthcheck"] = {"test": ["CMD", "true"]}
+    doc["nodes"][1]["healthcheck"] = {"retries": 9}
+    spec = load(doc)
+    first, second = spec.nodes[0].settings.healthcheck, spec.nodes[1].settings.healthcheck
+    assert first is not None and second is not None
+    assert first.test == ("CMD", "true") and first.interval == 1.0 and first.retries == 3
+    assert second.test == spec.defaults.healthcheck.test and second.retries == 9
+
+
+def test_node_http_healthcheck_replaces_an_inherited_test(load):
+    doc = base_doc()
+    doc["nodes"][0]["healthcheck"] = {"http": "/healthz"}
+    check = load(doc).nodes[0].settings.healthcheck
+    assert check is not None
+    assert check.test == ("CMD", "curl", "-fsS", "-o", "/dev/null",
+                          "http://127.0.0.1:40404/healthz")
