@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from . import labels
 from .desired import desired_for
 from .engine import run_script
 from .errors import DeployError
@@ -55,7 +56,7 @@ def status_rows(spec: Spec, observed: ObservedState, state_dir: str) -> list[Sta
             rows.append(StatusRow(container.name, container.member, "missing", "-",
                                   container.address, ports or "-", "-", "missing"))
             continue
-        identity = json.loads(current.labels.get("io.clusterdeploy.config", "{}")).get("image", "")
+        identity = json.loads(current.labels.get(labels.CONFIG, "{}")).get("image", "")
         drift = ("in sync" if current.config_hash == container.config_hash
                  else describe_change(current, container))
         rows.append(StatusRow(container.name, container.member,

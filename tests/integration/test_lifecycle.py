@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, Project, docker, make_project, remove_cluster, wait_for
+from .conftest import (
+    REPO,
+    Project,
+    docker,
+    make_project,
+    plan_lines,
+    remove_cluster,
+    wait_for,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -212,3 +220,22 @@ def test_two_sigints_kill_at_once(engine: None, tmp_path: Path) -> None:
         assert (logs / "cdforce_node1.log").read_text().count("stopped") >= 1
     finally:
         remove_cluster("cdforce")
+
+
+def test_interrupted_before_the_suite_finished_exits_130(project: Project) -> None:
+    runner = Runner(project)
+    runner.wait_to_see("running the suite in")
+    runner.process.send_signal(signal.SIGINT)
+    assert runner.wait() == 130
+    assert runner.saw("graceful shutdown of 6 containers")
+    assert runner.saw("logs: ")
+
+
+def test_forced_teardown_kills_and_collects_logs_first(project: Project) -> None:
+    project.deploy()
+    result = project.teardown(force="true")
+    plan = plan_lines(result)
+    assert f"kill {NAME}_node1: forced" in plan and f"remove {NAME}_node1: teardown" in plan
+    summary = json.loads((latest_logs(project) / "summary.json").read_text())
+    assert summary[f"{NAME}_node1"]["status"] == "running"  # collected before the kill
+    assert docker("ps", "-aq", "--filter", f"label=io.clusterdeploy.cluster={NAME}").stdout == ""

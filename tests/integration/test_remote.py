@@ -168,3 +168,21 @@ def test_pyinfra_cli_host_without_hosts_in_the_spec(project: Project,
             assert len(remote_state(remote)) == 6
             assert all(status == "running" for _, status in remote_state(remote).values())
     assert remote_state(remote) == {}
+
+
+def test_no_docker_on_the_host_is_one_clear_line(project: Project,
+                                                 remote: RemoteDockerHost) -> None:
+    """The engine's socket is gone (as with no engine running): the deploy says so, naming
+    the host, before any change."""
+    socket_path = remote.socket
+    moved = socket_path.with_name(socket_path.name + ".away")
+    socket_path.rename(moved)
+    try:
+        result = project.deploy(check=False)
+    finally:
+        moved.rename(socket_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{HOST}: cannot talk to Docker: Cannot connect to the Docker daemon" in output
+    assert "Traceback" not in output
+    assert remote_state(remote) == {}
