@@ -7,7 +7,7 @@ from pyinfra.api.exceptions import PyinfraError
 
 from . import operations
 from .converge_defaults import DEFAULT_PARALLELISM, DEFAULT_STATE_DIR
-from .desired import DesiredState, desired_for
+from .desired import DesiredState, desired_for, files_root
 from .errors import ClusterDeployError
 from .facts import ClusterState
 from .observe import ObservedState
@@ -26,13 +26,9 @@ def current_spec() -> Spec:
     return spec
 
 
-def files_root(spec: Spec, state_dir: str) -> str:
-    return f"{state_dir.rstrip('/')}/{spec.name}"
-
-
 def observe(spec: Spec, state_dir: str) -> ObservedState:
     return host.get_fact(ClusterState, cluster=spec.name, network=spec.network.name,
-                         files_root=files_root(spec, state_dir))
+                         files_root=files_root(spec.name, state_dir))
 
 
 def image_transport() -> str:
@@ -111,7 +107,8 @@ def teardown_cluster() -> None:
     state_dir, parallelism = _tunables()
     force = bool(host.data.get("force", False))
     try:
-        actions = plan_teardown(spec.name, observe(spec, state_dir), files_root(spec, state_dir),
+        actions = plan_teardown(spec.name, observe(spec, state_dir),
+                                files_root(spec.name, state_dir),
                                 force=force, host=host.name)
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc

@@ -121,7 +121,7 @@ def container_image_refs(spec: Spec) -> list[str]:
 
 
 def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
-               base_ids: Mapping[str, str], files_root: str) -> DesiredContainer:
+               base_ids: Mapping[str, str], root: str) -> DesiredContainer:
     settings = member.settings
     image, identity = resolve_image(settings, images, base_ids)
     is_node = isinstance(member, Node)
@@ -143,7 +143,7 @@ def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
         stop_grace_period=settings.stop_grace_period,
         healthcheck=settings.healthcheck,
         ready_timeout=settings.ready_timeout,
-        files_host_dir=posixpath.join(files_root, member.container_name),
+        files_host_dir=posixpath.join(root, member.container_name),
         files_dir=settings.files_dir,
         files=render_member(spec, member),
         network=spec.network.name,
@@ -151,6 +151,11 @@ def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
     )
     object.__setattr__(container, "config_hash", canonical_hash(container.hash_input()))
     return container
+
+
+def files_root(cluster: str, state_dir: str) -> str:
+    """The host directory holding every container's rendered files of a cluster."""
+    return posixpath.join(state_dir, cluster)
 
 
 def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str,
@@ -164,17 +169,17 @@ def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str,
     """
     images = desired_images(spec, base_ids)
     host_ids = base_ids if host_ids is None else host_ids
-    files_root = posixpath.join(state_dir, spec.name)
+    root = files_root(spec.name, state_dir)
     members: list[Node | Tester] = list(spec.nodes)
     if spec.tester.enabled:
         members.append(spec.tester)
     network = spec.network
-    containers = tuple(_container(spec, m, images, host_ids, files_root) for m in members)
+    containers = tuple(_container(spec, m, images, host_ids, root) for m in members)
     used = {c.image for c in containers}
     on_host = [i for i in images if i.ref in used] if shipped else images
     return DesiredState(
         cluster=spec.name,
-        files_root=files_root,
+        files_root=root,
         network=DesiredNetwork(
             network.name, network.subnet, network.gateway,
             canonical_hash({"name": network.name, "subnet": network.subnet, "driver": "bridge"}),

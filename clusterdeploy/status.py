@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from . import labels
-from .desired import desired_for
+from .desired import desired_for, files_root
 from .engine import run_script
 from .errors import DeployError
 from .observe import ObservedState, observe_script, parse_observation
@@ -33,7 +33,7 @@ class StatusRow:
 def observe_host(spec: Spec, state_dir: str) -> ObservedState:
     """The observation a deploy makes, on the spec's Docker host (local or over SSH)."""
     host = spec.hosts[0]
-    script = observe_script(spec.name, spec.network.name, f"{state_dir.rstrip('/')}/{spec.name}")
+    script = observe_script(spec.name, spec.network.name, files_root(spec.name, state_dir))
     output = run_script(host, script)
     where = "local engine" if host.is_local else host.name
     if output.returncode != 0 and "@@clusterdeploy:" not in output.stdout:
