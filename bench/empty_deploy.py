@@ -1,0 +1,1 @@
+"""An empty pyinfra deploy: run.py times it to measure pyinfra's own start-up."""
