@@ -16,7 +16,7 @@ from .hashing import canonical_hash, sha256_bytes
 from .images import MISSING, DesiredImage, desired_images, normalize_ref
 from .observe import ObservedState, local_image_ids
 from .ports import PortMapping
-from .render import RenderedFile, render_member
+from .render import RenderedFile, render_all
 from .spec import ContainerSettings, HealthCheck, Node, Spec, Tester
 
 
@@ -121,7 +121,8 @@ def container_image_refs(spec: Spec) -> list[str]:
 
 
 def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
-               base_ids: Mapping[str, str], root: str) -> DesiredContainer:
+               base_ids: Mapping[str, str], root: str,
+               rendered: Mapping[str, tuple[RenderedFile, ...]]) -> DesiredContainer:
     settings = member.settings
     image, identity = resolve_image(settings, images, base_ids)
     is_node = isinstance(member, Node)
@@ -145,7 +146,7 @@ def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
         ready_timeout=settings.ready_timeout,
         files_host_dir=posixpath.join(root, member.container_name),
         files_dir=settings.files_dir,
-        files=render_member(spec, member),
+        files=rendered[member.container_name],
         network=spec.network.name,
         config_hash="",
     )
@@ -174,7 +175,8 @@ def desired_state(spec: Spec, base_ids: Mapping[str, str], state_dir: str,
     if spec.tester.enabled:
         members.append(spec.tester)
     network = spec.network
-    containers = tuple(_container(spec, m, images, host_ids, root) for m in members)
+    rendered = render_all(spec)
+    containers = tuple(_container(spec, m, images, host_ids, root, rendered) for m in members)
     used = {c.image for c in containers}
     on_host = [i for i in images if i.ref in used] if shipped else images
     return DesiredState(

@@ -1,14 +1,16 @@
 """What exists on a Docker host, read in one batched shell command.
 
-One command runs a constant number of docker calls whatever the node count (`docker ps`,
-one `docker inspect` of every cluster container, `docker network ls/inspect`, `docker images`,
-and a checksum of the rendered files), so a no-op redeploy stays cheap, also over SSH.
-The result is a plain value; planning makes no further calls.
+One command runs a constant number of docker calls whatever the node count, concurrently:
+`docker ps` (one line per container with the labels planning needs: no full `docker inspect`,
+which is 12 KB a container), `docker network ls` + `inspect` of the cluster's network,
+`docker images`, and a checksum of the rendered files. So a no-op redeploy stays cheap, also
+over SSH. The result is a plain value; planning makes no further calls.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
@@ -24,11 +26,7 @@ class ObservedContainer:
     name: str
     status: str  # created, running, exited, ...
     exit_code: int
-    health: str | None  # starting, healthy, unhealthy; None without a health check
-    started_at: str
-    oom_killed: bool
-    restart_count: int
-    finished_at: str
+    health: str | None  # starting, healthy, unhealthy; None without a health check (or stopped)
     labels: dict[str, str]
     networks: tuple[str, ...]
 
@@ -78,28 +76,36 @@ class ObservedState:
         return next((n for n in self.networks if n.name == name), None)
 
 
+# One line per container; the config label is canonical JSON, which never holds a raw tab.
+PS_FIELDS = ("{{.ID}}", "{{.Names}}", "{{.State}}", "{{.Status}}", "{{.Networks}}",
+             *(f'{{{{.Label "{key}"}}}}' for key in (labels.CLUSTER, labels.MEMBER,
+                                                    labels.CONFIG_HASH, labels.CONFIG)))
+PS_FORMAT = "\t".join(PS_FIELDS)
+
+
 def observe_script(cluster: str, network: str, files_root: str) -> str:
-    """The one shell command that reads everything planning needs."""
+    """The one shell command that reads everything planning needs (its calls run at once)."""
     q = shlex.quote
-    label = q(labels.cluster_filter(cluster))
-    names_format = q("{{.Names}}\t{{.Label \"" + labels.CLUSTER + "\"}}")
     nets_format = q("{{.ID}}\t{{.Name}}\t{{.Label \"" + labels.CLUSTER + "\"}}")
-    image_format = q(IMAGES_FORMAT)
     return "\n".join([
-        f"names=$(docker ps -a --no-trunc --format {names_format} 2>&1) || "
-        f"{{ echo {MARK}error; printf '%s\\n' \"$names\"; exit 0; }}",
-        f"echo {MARK}names; printf '%s\\n' \"$names\"",
+        't=$(mktemp -d) || exit 1',
+        'trap \'rm -rf "$t"\' EXIT',
+        f'( docker ps -a --no-trunc --format {q(PS_FORMAT)} >"$t/ps" 2>&1; echo $? >"$t/rc" ) &',
+        f"( nets=$(docker network ls --no-trunc --format {nets_format} | "
+        f"awk -F '\\t' -v n={q(network)} -v c={q(cluster)} '$2 == n || $3 == c {{print $1}}'); "
+        'if [ -n "$nets" ]; then docker network inspect $nets; else echo "[]"; fi >"$t/net" ) &',
+        f'( docker images --no-trunc --format {q(IMAGES_FORMAT)} >"$t/img" ) &',
+        f'( if [ -d {q(files_root)} ]; then find {q(files_root)} -type f -exec sha256sum {{}} +; '
+        'fi >"$t/files" ) &',
+        "wait",
+        f'if [ "$(cat "$t/rc")" != 0 ]; then echo {MARK}error; cat "$t/ps"; exit 0; fi',
+        f"echo {MARK}names",
+        "awk -F '\\t' '{print $2 \"\\t\" $6}' \"$t/ps\"",
         f"echo {MARK}containers",
-        f"ids=$(docker ps -aq --no-trunc --filter {label})",
-        "if [ -n \"$ids\" ]; then docker inspect $ids; else echo '[]'; fi",
-        f"echo {MARK}networks",
-        f"nets=$(docker network ls --no-trunc --format {nets_format} | "
-        f"awk -F '\\t' -v n={q(network)} -v c={q(cluster)} '$2 == n || $3 == c {{print $1}}')",
-        "if [ -n \"$nets\" ]; then docker network inspect $nets; else echo '[]'; fi",
-        f"echo {MARK}images",
-        f"docker images --no-trunc --format {image_format}",
-        f"echo {MARK}files",
-        f"if [ -d {q(files_root)} ]; then find {q(files_root)} -type f -exec sha256sum {{}} +; fi",
+        f"awk -F '\\t' -v c={q(cluster)} '$6 == c' \"$t/ps\"",
+        f'echo {MARK}networks; cat "$t/net"',
+        f'echo {MARK}images; cat "$t/img"',
+        f'echo {MARK}files; cat "$t/files"',
         f"echo {MARK}end",
     ])
 
@@ -127,7 +133,7 @@ def parse_observation(text: str) -> ObservedState:
         if line.strip():
             name, _, cluster = line.partition("\t")
             names[name] = cluster
-    containers = tuple(_container(c) for c in json.loads("\n".join(sections["containers"]) or "[]"))
+    containers = tuple(_container(line) for line in sections["containers"] if line.strip())
     networks = tuple(_network(n) for n in json.loads("\n".join(sections["networks"]) or "[]"))
     images = parse_images(sections["images"])
     files = {}
@@ -158,21 +164,26 @@ def local_image_ids() -> dict[str, str]:
     return parse_images(result.stdout.splitlines())
 
 
-def _container(data: dict) -> ObservedContainer:
-    state = data.get("State") or {}
-    health = state.get("Health") or {}
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXITED = re.compile(r"^Exited \((-?\d+)\)")
+
+
+def _container(line: str) -> ObservedContainer:
+    """One `docker ps --format PS_FORMAT` line."""
+    cid, name, state, status, networks, cluster, member, config_hash, config = (
+        line.split("\t") + [""] * 9)[:9]
+    health = _HEALTH.search(status)
+    exited = _EXITED.match(status)
+    found = {labels.CLUSTER: cluster, labels.MEMBER: member, labels.CONFIG_HASH: config_hash,
+             labels.CONFIG: config}
     return ObservedContainer(
-        id=data["Id"],
-        name=data["Name"].lstrip("/"),
-        status=state.get("Status", ""),
-        exit_code=int(state.get("ExitCode", 0)),
-        health=health.get("Status"),
-        started_at=state.get("StartedAt", ""),
-        oom_killed=bool(state.get("OOMKilled", False)),
-        restart_count=int(data.get("RestartCount", 0)),
-        finished_at=state.get("FinishedAt", ""),
-        labels=dict((data.get("Config") or {}).get("Labels") or {}),
-        networks=tuple(sorted((data.get("NetworkSettings") or {}).get("Networks") or {})),
+        id=cid,
+        name=name,
+        status=state,
+        exit_code=int(exited.group(1)) if exited else 0,
+        health=health.group(1).replace("health: ", "") if health else None,
+        labels={key: value for key, value in found.items() if value},
+        networks=tuple(sorted(n for n in networks.split(",") if n)),
     )
 
 

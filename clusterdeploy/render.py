@@ -59,7 +59,8 @@ def member_context(spec: Spec, member: Node | Tester) -> dict[str, Any]:
     }
 
 
-def render_context(spec: Spec, member: Node | Tester) -> dict[str, Any]:
+def render_context(spec: Spec, member: Node | Tester,
+                   replicas: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "cluster": {
             "name": spec.name,
@@ -67,14 +68,16 @@ def render_context(spec: Spec, member: Node | Tester) -> dict[str, Any]:
                         "gateway": spec.network.gateway},
         },
         "node": member_context(spec, member),
-        "replicas": [member_context(spec, n) for n in spec.nodes],
+        "replicas": replicas if replicas is not None else
+        [member_context(spec, n) for n in spec.nodes],
         "vars": spec.variables,
     }
 
 
-def render_member(spec: Spec, member: Node | Tester) -> tuple[RenderedFile, ...]:
+def render_member(spec: Spec, member: Node | Tester,
+                  replicas: list[dict[str, Any]] | None = None) -> tuple[RenderedFile, ...]:
     """Every file of one container, or SpecError naming template, line and node."""
-    context = render_context(spec, member)
+    context = render_context(spec, member, replicas)
     files = []
     for i, template in enumerate(member.settings.files):
         files.append(RenderedFile(template.path, _render(spec, member, i, template, context),
@@ -115,3 +118,19 @@ def _show(spec: Spec, path: Path) -> str:
         return str(path.relative_to(spec.base_dir))
     except ValueError:
         return str(path)
+
+
+_last: tuple[Spec, dict[str, tuple[RenderedFile, ...]]] | None = None
+
+
+def render_all(spec: Spec) -> dict[str, tuple[RenderedFile, ...]]:
+    """Every container's files by container name, the replica list built once. Validation and
+    the desired state both ask for them: the same spec is rendered only once."""
+    global _last
+    if _last is not None and _last[0] is spec:
+        return _last[1]
+    replicas = [member_context(spec, n) for n in spec.nodes]
+    members: list[Node | Tester] = [*spec.nodes, *([spec.tester] if spec.tester.enabled else [])]
+    rendered = {m.container_name: render_member(spec, m, replicas) for m in members}
+    _last = (spec, rendered)
+    return rendered

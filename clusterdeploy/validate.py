@@ -239,16 +239,22 @@ def check_templates(spec: Spec) -> list[Problem]:
 def check_rendering(spec: Spec) -> list[Problem]:
     """Render every container's files now, so a template error stops `validate` and the
     inventory before any host is touched."""
-    from .render import render_member
+    from .render import member_context, render_all, render_member
 
     if check_templates(spec):
         return []  # missing templates are reported by check_templates
     problems: list[Problem] = []
     seen: set[str] = set()
     members = [*spec.nodes, *([spec.tester] if spec.tester.enabled else [])]
+    try:
+        render_all(spec)
+        return []
+    except SpecError:
+        pass  # find every template error, once each
+    replicas = [member_context(spec, n) for n in spec.nodes]
     for member in members:
         try:
-            render_member(spec, member)
+            render_member(spec, member, replicas)
         except SpecError as exc:
             for p in exc.problems:
                 # one report per template error (the first node that hits it), not one per node

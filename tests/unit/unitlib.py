@@ -78,8 +78,6 @@ def observed_from(desired: DesiredState) -> ObservedState:
         ObservedContainer(
             id=container_id(c.name), name=c.name, status="running", exit_code=0,
             health="healthy" if c.healthcheck else None,
-            started_at="2026-11-27T18:01:16.779635788Z", oom_killed=False, restart_count=0,
-            finished_at="0001-01-01T00:00:00Z",
             labels={labels.CLUSTER: desired.cluster, labels.MEMBER: c.member,
                     labels.CONFIG_HASH: c.config_hash,
                     labels.CONFIG: canonical_json(c.hash_input())},
