@@ -12,6 +12,7 @@ its line and the node, raised before anything changes.
 
 from __future__ import annotations
 
+import json
 import shlex
 import traceback
 from dataclasses import dataclass
@@ -120,17 +121,25 @@ def _show(spec: Spec, path: Path) -> str:
         return str(path)
 
 
-_last: tuple[Spec, dict[str, tuple[RenderedFile, ...]]] | None = None
+_last: tuple[str, dict[str, tuple[RenderedFile, ...]]] | None = None
+
+
+def _spec_key(spec: Spec) -> str:
+    # By content, not identity: pyinfra hands deploy.py a copy of the inventory's Spec.
+    templates = sorted({str(f.template) for n in spec.nodes for f in n.settings.files})
+    stamps = [(t, Path(t).stat().st_mtime_ns) for t in templates]
+    return json.dumps([str(spec.file), spec.raw, stamps], sort_keys=True, default=str)
 
 
 def render_all(spec: Spec) -> dict[str, tuple[RenderedFile, ...]]:
     """Every container's files by container name, the replica list built once. Validation and
     the desired state both ask for them: the same spec is rendered only once."""
     global _last
-    if _last is not None and _last[0] is spec:
+    key = _spec_key(spec)
+    if _last is not None and _last[0] == key:
         return _last[1]
     replicas = [member_context(spec, n) for n in spec.nodes]
     members: list[Node | Tester] = [*spec.nodes, *([spec.tester] if spec.tester.enabled else [])]
     rendered = {m.container_name: render_member(spec, m, replicas) for m in members}
-    _last = (spec, rendered)
+    _last = (key, rendered)
     return rendered
