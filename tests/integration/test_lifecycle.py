@@ -223,10 +223,17 @@ def test_two_sigints_kill_at_once(engine: None, tmp_path: Path) -> None:
 
 
 def test_interrupted_before_the_suite_finished_exits_130(project: Project) -> None:
-    runner = Runner(project)
-    runner.wait_to_see("running the suite in")
-    runner.process.send_signal(signal.SIGINT)
-    assert runner.wait() == 130
+    # A suite that cannot finish before the interrupt (the shipped one takes ~0.1 s).
+    shipped = project.spec()
+    project.edit_spec(lambda spec: spec["tester"].update(command=["sleep", "60"]))
+    try:
+        runner = Runner(project)
+        runner.wait_to_see("running the suite in")
+        time.sleep(0.5)
+        runner.process.send_signal(signal.SIGINT)
+        assert runner.wait() == 130
+    finally:
+        project.write_spec(shipped)
     assert runner.saw("graceful shutdown of 6 containers")
     assert runner.saw("logs: ")
 
