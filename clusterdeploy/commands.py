@@ -91,10 +91,6 @@ def remove_container(name: str) -> list[str]:
     return ["docker", "rm", "--force", "--volumes", name]
 
 
-def kill_container(name: str) -> list[str]:
-    return ["docker", "kill", name]
-
-
 def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
     return [
         "docker", "network", "create",
@@ -130,6 +126,17 @@ def build_image(image: DesiredImage, context: str | None = None,
         args += ["--build-arg", f"{key}={value}"]
     args.append(context or str(image.context))
     return args
+
+
+# The legacy builder's `Step N/M :` lines name a failing step; the CLI here has no buildx.
+BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
+
+
+def build_shell(image: DesiredImage, context: str | None = None,
+                dockerfile: str | None = None) -> str:
+    """`build_image` as one shell command line, with BUILD_ENV set."""
+    env = " ".join(f"{key}={value}" for key, value in BUILD_ENV.items())
+    return f"{env} {shlex.join(build_image(image, context, dockerfile))}"
 
 
 def tag_image(source: str, target: str) -> list[str]:

@@ -111,15 +111,6 @@ def resolve_image(settings: ContainerSettings, images: list[DesiredImage],
     return settings.image, base_ids.get(normalize_ref(settings.image), MISSING)
 
 
-def container_image_refs(spec: Spec) -> list[str]:
-    """Container images that clusterdeploy does not build: their IDs are observed."""
-    built = {name for image in spec.images.values() for name in (image.key, image.tag,
-                                                                  f"{image.tag}:latest")}
-    members: list[Node | Tester] = [*spec.nodes, spec.tester]
-    refs = [normalize_ref(m.settings.image) for m in members if m.settings.image not in built]
-    return sorted(set(refs))
-
-
 def _container(spec: Spec, member: Node | Tester, images: list[DesiredImage],
                base_ids: Mapping[str, str], root: str,
                rendered: Mapping[str, tuple[RenderedFile, ...]]) -> DesiredContainer:

@@ -181,18 +181,6 @@ def image_order(images: Mapping[str, ImageDef]) -> list[str]:
     return ordered
 
 
-def base_refs(spec: Spec) -> list[str]:
-    """Every external image whose ID goes into a hash: FROM lines, and containers' own images."""
-    refs: list[str] = []
-    for key in image_order(spec.images):
-        image = spec.images[key]
-        internal = {required_arg(r) for r in image.requires}
-        for ref in external_bases(image.dockerfile.read_text(), image.args, internal):
-            if normalize_ref(ref) not in refs:
-                refs.append(normalize_ref(ref))
-    return refs
-
-
 def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage]:
     """The images to have on a host, in build order, each with its content hash."""
     built: dict[str, DesiredImage] = {}

@@ -37,8 +37,8 @@ def _shell(command: Sequence[str] | str, **kwargs) -> StringCommand:
 
 
 def _run_build(state, host, image: DesiredImage, stream: bool) -> bool:
-    command = "DOCKER_BUILDKIT=0 " + shlex.join(commands.build_image(image))
-    ok, output = host.run_shell_command(StringCommand(command), print_output=stream)
+    ok, output = host.run_shell_command(StringCommand(commands.build_shell(image)),
+                                        print_output=stream)
     return True if ok else _fail(host, transport.build_failure(image, output.output_lines))
 
 

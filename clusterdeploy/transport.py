@@ -25,7 +25,7 @@ from .dockerignore import context_files
 from .images import DesiredImage
 from .observe import local_image_ids
 
-LOCAL_BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "0"}
+LOCAL_BUILD_ENV = {**os.environ, **commands.BUILD_ENV}
 REMOTE_TMP = "/tmp"
 
 
@@ -105,8 +105,7 @@ def build_remotely(host, image: DesiredImage) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory(prefix="clusterdeploy-ctx-") as tmp:
         archive = Path(tmp) / f"context-{image.hash[:16]}.tar"
         dockerfile = context_tar(image, archive)
-        build = "DOCKER_BUILDKIT=0 " + shlex.join(
-            commands.build_image(image, context="-", dockerfile=dockerfile)) + ' < "$F"'
+        build = commands.build_shell(image, context="-", dockerfile=dockerfile) + ' < "$F"'
         ok, lines = upload_and_run(host, archive, f"{REMOTE_TMP}/{archive.name}", build)
     return (True, "") if ok else (False, build_failure(image, lines, where=host.name))
 

@@ -6,7 +6,6 @@ import yaml
 from unitlib import BASE_IDS, STATE_DIR, base_doc, desired_for
 
 from clusterdeploy import labels
-from clusterdeploy.desired import container_image_refs
 from clusterdeploy.images import MISSING
 from clusterdeploy.spec import load_spec
 
@@ -170,11 +169,6 @@ def test_container_uses_the_built_image_by_content_hash(project):
     node_image = desired.images[-1]
     assert {c.image for c in desired.containers} == {node_image.ref}
     assert {c.image_identity for c in desired.containers} == {node_image.hash}
-
-
-def test_container_image_refs_lists_images_not_built(load, project):
-    assert container_image_refs(load(base_doc())) == ["busybox:1.36"]
-    assert container_image_refs(load_spec(project / "cluster.yml")) == []
 
 
 def test_desired_containers_and_labels(load):
