@@ -3,6 +3,6 @@
 Thin on purpose: the logic lives in clusterdeploy/ (spec -> desired state -> plan -> operations).
 """
 
-from clusterdeploy.converge import deploy_cluster
+from clusterdeploy.deploy.converge import deploy_cluster
 
 deploy_cluster()

@@ -4,6 +4,6 @@ Graceful by default (SIGTERM, then the grace period); `--data force=true` kills 
 Only resources labelled with the cluster are touched.
 """
 
-from clusterdeploy.converge import teardown_cluster
+from clusterdeploy.deploy.converge import teardown_cluster
 
 teardown_cluster()

@@ -32,13 +32,13 @@ from pyinfra_cli.main import main  # noqa: E402  (after T0: its import is what w
 mark("imported pyinfra_cli.main")
 
 STAGES = [
-    ("clusterdeploy.inventory", "load_spec"),
-    ("clusterdeploy.converge", "observe"),
-    ("clusterdeploy.converge", "desired_state"),
-    ("clusterdeploy.converge", "desired_for"),
-    ("clusterdeploy.converge", "plan"),
-    ("clusterdeploy.converge", "deploy_cluster"),
-    ("clusterdeploy.converge", "teardown_cluster"),
+    ("clusterdeploy.deploy.inventory", "load_spec"),
+    ("clusterdeploy.deploy.inventory", "render_cluster"),
+    ("clusterdeploy.deploy.converge", "observe"),
+    ("clusterdeploy.deploy.converge", "desired_state"),
+    ("clusterdeploy.deploy.converge", "plan"),
+    ("clusterdeploy.deploy.converge", "deploy_cluster"),
+    ("clusterdeploy.deploy.converge", "teardown_cluster"),
 ]
 
 

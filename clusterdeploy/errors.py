@@ -1,7 +1,13 @@
-"""The error types of clusterdeploy: a user error is one line per problem, never a traceback."""
+"""The error types of clusterdeploy: a user error is one line per problem, never a traceback.
+
+Messages about a Docker host start with the host's name from the spec (`local` for the local
+engine): `<host>: <what> (<fix>)`. `docker_unreachable` is the one wording for a host whose
+engine does not answer.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -26,6 +32,13 @@ class Problem:
         return f"{text} ({self.fix})" if self.fix else text
 
 
+def _problem_order(problem: Problem) -> tuple[object, ...]:
+    # Sort nodes[10] after nodes[9]: compare numeric indices as numbers.
+    parts = re.split(r"(\d+)", problem.path)
+    key = tuple((part.isdigit(), int(part) if part.isdigit() else part) for part in parts)
+    return (problem.file, key, problem.message)
+
+
 class SpecError(ClusterDeployError):
     """The spec is invalid; carries every problem at once, sorted by path."""
 
@@ -34,18 +47,16 @@ class SpecError(ClusterDeployError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _problem_order(problem: Problem) -> tuple:
-    # Sort nodes[10] after nodes[9]: compare numeric indices as numbers.
-    import re
-
-    parts = re.split(r"(\d+)", problem.path)
-    key = tuple(int(p) if p.isdigit() else p for p in parts)
-    return (problem.file, tuple((isinstance(k, int), k) for k in key), problem.message)
-
-
-class BuildError(ClusterDeployError):
-    """An image build failed; the message names the image, the failing step and the output tail."""
-
-
 class DeployError(ClusterDeployError):
-    """Converging the cluster failed on a host; the message names the host and the node."""
+    """Converging or operating the cluster failed on a host; the message names the host."""
+
+
+def on_host(host: str, message: str) -> str:
+    """The one host prefix of runtime messages."""
+    return f"{host}: {message}"
+
+
+def docker_unreachable(host: str, detail: str) -> DeployError:
+    """The engine of `host` does not answer; `detail` is the last line of what was said."""
+    last = (detail.strip().splitlines() or ["no answer"])[-1]
+    return DeployError(on_host(host, f"cannot talk to Docker: {last}"))

@@ -33,7 +33,7 @@ def test_privileged_on_an_engine_that_cannot_grant_it(project: Project) -> None:
     result = project.deploy(check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert (f"@local: {NAME}_node1: the engine cannot grant every capability a privileged "
+    assert (f"local: {NAME}_node1: the engine cannot grant every capability a privileged "
             "container needs") in output
     assert "set privileged: false and list what the node needs in cap_add" in output
     assert "Traceback" not in output
@@ -50,7 +50,7 @@ def test_host_port_in_use_names_the_port(project: Project) -> None:
         holder.close()
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert (f"@local: {NAME}_node2: host port 127.0.0.1:41902 is already in use by another "
+    assert (f"local: {NAME}_node2: host port 127.0.0.1:41902 is already in use by another "
             "process or container") in output
     assert "Traceback" not in output
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from unitlib import PROJECT, spec_errors, write_spec
+from unitlib import PROJECT, FakeDocker, spec_errors, write_spec
 
+from clusterdeploy.clusterspec import Spec, load_spec
 from clusterdeploy.errors import SpecError
-from clusterdeploy.spec import Spec, load_spec
 
 
 @pytest.fixture
@@ -34,3 +34,9 @@ def project(tmp_path: Path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(PROJECT, target)
     return target
+
+
+@pytest.fixture
+def fake_docker(tmp_path: Path) -> FakeDocker:
+    """A fake `docker` CLI (tests/unit/fakedocker.py) for running generated scripts."""
+    return FakeDocker(tmp_path / "fake-docker")

@@ -5,19 +5,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from clusterdeploy import labels
-from clusterdeploy.desired import DesiredState, desired_state
+from clusterdeploy.clusterspec import Spec, load_spec
+from clusterdeploy.core import labels
+from clusterdeploy.core.desired import DesiredState, desired_state
+from clusterdeploy.core.hashing import canonical_json, sha256_bytes
+from clusterdeploy.core.observed import ObservedContainer, ObservedNetwork, ObservedState
+from clusterdeploy.core.render import render_cluster
 from clusterdeploy.errors import SpecError
-from clusterdeploy.hashing import canonical_json, sha256_bytes
-from clusterdeploy.observe import ObservedContainer, ObservedNetwork, ObservedState
-from clusterdeploy.spec import Spec, load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -65,7 +70,8 @@ def spec_errors(path: Path) -> SpecError:
 
 
 def desired_for(spec: Spec, base_ids: dict[str, str] | None = None) -> DesiredState:
-    return desired_state(spec, BASE_IDS if base_ids is None else base_ids, STATE_DIR)
+    return desired_state(spec, render_cluster(spec), STATE_DIR,
+                         build_ids=BASE_IDS if base_ids is None else base_ids)
 
 
 def container_id(name: str) -> str:
@@ -101,7 +107,6 @@ def observed_from(desired: DesiredState) -> ObservedState:
         for c in desired.containers for f in c.files
     }
     return ObservedState(
-        error=None,
         names={c.name: desired.cluster for c in containers},
         containers=containers,
         networks=(network,),
@@ -119,3 +124,37 @@ def replace_container(observed: ObservedState, name: str, **changes: Any) -> Obs
 def plan_text(actions: list[Any]) -> str:
     """The plan as the person reads it, with image content hashes shown as <hash>."""
     return re.sub(r":[0-9a-f]{16}\b", ":<hash>", "\n".join(map(str, actions)))
+
+
+class FakeDocker:
+    """tests/unit/fakedocker.py first on PATH: scripts we generate run under a real shell
+    against a `docker` that answers from `state` and logs every call."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.bin = directory / "bin"
+        self.bin.mkdir(parents=True, exist_ok=True)
+        wrapper = self.bin / "docker"
+        wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} "
+                           f"{Path(__file__).with_name('fakedocker.py')} \"$@\"\n")
+        wrapper.chmod(0o755)
+        self.state_file = directory / "state.json"
+        self.log = directory / "calls.jsonl"
+        self.state: dict[str, Any] = {}
+
+    def env(self) -> dict[str, str]:
+        self.state_file.write_text(json.dumps(self.state))
+        return {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+                "FAKE_DOCKER_STATE": str(self.state_file), "FAKE_DOCKER_LOG": str(self.log)}
+
+    def run(self, script: str, shell: str = "sh") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([shell, "-s"], input=script, capture_output=True, text=True,
+                              env=self.env(), timeout=60, check=False)
+
+    def calls(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def argvs(self) -> list[list[str]]:
+        return [call["argv"] for call in self.calls()]

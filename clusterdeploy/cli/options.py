@@ -1,0 +1,18 @@
+"""Options several commands share, worded once."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..deploy.tunables import DEFAULT_STATE_DIR
+
+SPEC_HELP = "the spec file (default: $CLUSTER_SPEC or cluster.yml)"
+
+
+def add_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", help=SPEC_HELP)
+
+
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", default=DEFAULT_STATE_DIR,
+                        help=f"host directory of rendered files (default {DEFAULT_STATE_DIR})")

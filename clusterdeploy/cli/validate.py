@@ -1,0 +1,25 @@
+"""`clusterdeploy validate [SPEC]`: every problem at once, templates rendered, nothing touched."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..clusterspec import load_spec
+from ..core.render import render_cluster
+from .options import SPEC_HELP
+
+
+def add(sub: Any) -> None:
+    parser = sub.add_parser("validate", help="check a spec; print every problem at once")
+    parser.add_argument("spec", nargs="?", help=SPEC_HELP)
+    parser.set_defaults(func=validate)
+
+
+def validate(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    render_cluster(spec)
+    nodes = ", ".join(n.name for n in spec.nodes[:6]) + (", ..." if len(spec.nodes) > 6 else "")
+    print(f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
+          f"network {spec.network.name} {spec.network.subnet}")
+    return 0

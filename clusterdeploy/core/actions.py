@@ -1,0 +1,208 @@
+"""The plan's actions: each carries what it acts on, so executing one needs no lookup.
+
+`str(action)` is the line a person reads (`--dry`, logs, golden tests): `<kind> <target>:
+<cause>`. Every kind is executed by exactly one apply phase (deploy/phases.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from .desired import DesiredContainer, DesiredNetwork
+from .images import DesiredImage
+from .observed import ObservedContainer, ObservedNetwork
+from .render import RenderedFile
+
+
+class Kind(StrEnum):
+    BUILD = "build"
+    TAG = "tag"
+    COLLECT_LOGS = "collect-logs"
+    STOP = "stop"
+    KILL = "kill"
+    REMOVE = "remove"
+    REMOVE_NETWORK = "remove-network"
+    CREATE_NETWORK = "create-network"
+    WRITE_FILE = "write-file"
+    REMOVE_FILES = "remove-files"
+    CREATE = "create"
+    RECREATE = "recreate"
+    START = "start"
+    WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ClassVar[Kind]
+    cause: str
+
+    @property
+    def target(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target}: {self.cause}"
+
+
+@dataclass(frozen=True)
+class Build(Action):
+    """Make an image whose content hash the host lacks (built, shipped or built there)."""
+
+    kind = Kind.BUILD
+    image: DesiredImage
+    requires: tuple[DesiredImage, ...] = ()  # what it is built from, in build order
+
+    @property
+    def target(self) -> str:
+        return self.image.ref
+
+
+@dataclass(frozen=True)
+class Tag(Action):
+    """Point `<tag>:latest` at the image the spec wants."""
+
+    kind = Kind.TAG
+    image: DesiredImage
+
+    @property
+    def target(self) -> str:
+        return self.image.latest
+
+
+@dataclass(frozen=True)
+class CollectLogs(Action):
+    """Copy containers' logs to this machine before they are removed."""
+
+    kind = Kind.COLLECT_LOGS
+    containers: tuple[ObservedContainer, ...]
+    label: str  # names the run folder: "teardown", "deploy"
+
+    @property
+    def target(self) -> str:
+        count = len(self.containers)
+        return f"{count} container{'s' if count != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Stop(Action):
+    """Graceful stop: SIGTERM, then SIGKILL after the container's own stop timeout."""
+
+    kind = Kind.STOP
+    container: ObservedContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class Kill(Action):
+    kind = Kind.KILL
+    container: ObservedContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class Remove(Action):
+    """Stop (gracefully, if it still runs) and remove a container."""
+
+    kind = Kind.REMOVE
+    container: ObservedContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class RemoveNetwork(Action):
+    """Remove a network, first detaching the cluster's containers that are still on it."""
+
+    kind = Kind.REMOVE_NETWORK
+    network: ObservedNetwork
+    detach: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        return self.network.name
+
+
+@dataclass(frozen=True)
+class CreateNetwork(Action):
+    kind = Kind.CREATE_NETWORK
+    network: DesiredNetwork
+
+    @property
+    def target(self) -> str:
+        return self.network.name
+
+
+@dataclass(frozen=True)
+class WriteFile(Action):
+    kind = Kind.WRITE_FILE
+    container: DesiredContainer
+    file: RenderedFile
+
+    @property
+    def target(self) -> str:
+        return f"{self.container.files_host_dir}/{self.file.path}"
+
+
+@dataclass(frozen=True)
+class RemoveFiles(Action):
+    kind = Kind.REMOVE_FILES
+    directory: str
+
+    @property
+    def target(self) -> str:
+        return self.directory
+
+
+@dataclass(frozen=True)
+class Create(Action):
+    kind = Kind.CREATE
+    container: DesiredContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class Recreate(Action):
+    """Replace a container: stop and remove the old one, create and start the new one."""
+
+    kind = Kind.RECREATE
+    container: DesiredContainer
+    old: ObservedContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class Start(Action):
+    kind = Kind.START
+    container: DesiredContainer
+
+    @property
+    def target(self) -> str:
+        return self.container.name
+
+
+@dataclass(frozen=True)
+class Wait(Action):
+    """Wait until the containers run, and pass their health checks where they have one."""
+
+    kind = Kind.WAIT
+    containers: tuple[DesiredContainer, ...]
+
+    @property
+    def target(self) -> str:
+        return "healthy"

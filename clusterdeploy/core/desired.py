@@ -1,0 +1,190 @@
+"""The spec expanded into exactly what should exist on a Docker host.
+
+Pure: depends on the spec, its rendered files, the image IDs where images are built (they are
+part of image identity) and on the host, and the host directory for rendered files.
+
+A container setting reaches `DesiredContainer` by name: every field that `_container` does not
+derive is copied from the member's settings. The config hash covers the whole desired container
+except `NOT_HASHED`; a field with a default (an option added later) is hashed only when set, so
+adding an option never changes the hash of an existing container (and never recreates every
+user's cluster after an upgrade).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..clusterspec import HealthCheck, Member, PortMapping, Spec
+from .hashing import canonical_hash, sha256_bytes
+from .images import MISSING, DesiredImage, desired_images, normalize_ref
+from .render import Rendered, RenderedFile
+
+
+@dataclass(frozen=True)
+class DesiredNetwork:
+    name: str
+    subnet: str
+    gateway: str
+    config_hash: str
+
+
+@dataclass(frozen=True)
+class DesiredContainer:
+    name: str  # container name
+    member: str  # node name or "tester"
+    hostname: str
+    address: str
+    image: str  # reference to create from
+    image_identity: str  # content hash of a built image, or the ID of an existing one
+    user: str
+    command: tuple[str, ...]
+    environment: dict[str, str]
+    ports: tuple[PortMapping, ...]
+    init: bool
+    privileged: bool
+    cap_add: tuple[str, ...]
+    cap_drop: tuple[str, ...]
+    stop_grace_period: float
+    healthcheck: HealthCheck | None
+    ready_timeout: float
+    files_host_dir: str
+    files_dir: str
+    files: tuple[RenderedFile, ...]
+    mounts: tuple[str, ...]  # the rendered-files directory, read-only
+    network: str
+    config_hash: str = ""
+
+    def hash_input(self) -> dict[str, Any]:
+        """Everything that defines the container, canonical: what the config hash covers."""
+        data: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            if field.name in NOT_HASHED:
+                continue
+            value = getattr(self, field.name)
+            if field.default is not dataclasses.MISSING and value == field.default:
+                continue  # an option that is not set
+            canonical = HASH_FORMS.get(field.name, _canonical)(value)
+            if field.name in UNORDERED:
+                canonical = sorted(canonical)
+            data[HASH_KEYS.get(field.name, field.name)] = canonical
+        return data
+
+
+# Fields the config hash leaves out, and why.
+NOT_HASHED = {
+    "name": "the container's identity, not its configuration",
+    "member": "the node the container belongs to, not its configuration",
+    "image": "a reference; the content it names is hashed as image_identity",
+    "ready_timeout": "how long a deploy waits, not how the container runs",
+    "files_host_dir": "covered by mounts",
+    "files_dir": "covered by mounts",
+    "config_hash": "the result",
+}
+HASH_KEYS = {"image_identity": "image"}  # field -> key in the hash input (and the config label)
+UNORDERED = {"cap_add", "cap_drop", "ports"}  # lists whose order means nothing to Docker
+HASH_FORMS: dict[str, Callable[[Any], Any]] = {  # field -> its form in the hash input
+    "files": lambda files: {f.path: [sha256_bytes(f.content), f.mode] for f in files},
+}
+DERIVED = {"name", "member", "hostname", "address", "image", "image_identity", "ports",
+           "files_host_dir", "files", "mounts", "network", "config_hash"}
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, PortMapping):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    cluster: str
+    files_root: str  # host directory holding every container's rendered files
+    network: DesiredNetwork
+    images: tuple[DesiredImage, ...]  # what must be on the Docker host, in build order
+    containers: tuple[DesiredContainer, ...]
+    build_chain: tuple[DesiredImage, ...] = ()  # every image, in build order, where it is built
+
+    def container(self, name: str) -> DesiredContainer | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+
+def resolve_image(image: str, images: list[DesiredImage],
+                  host_ids: Mapping[str, str]) -> tuple[str, str]:
+    """(reference, identity) of a container's image: a built one by key or tag, else as given."""
+    for built in images:
+        if image in (built.key, built.tag, built.latest):
+            return built.ref, built.hash
+    return image, host_ids.get(normalize_ref(image), MISSING)
+
+
+def _container(spec: Spec, member: Member, images: list[DesiredImage],
+               host_ids: Mapping[str, str], root: str, files: tuple[RenderedFile, ...],
+               ) -> DesiredContainer:
+    settings = member.settings
+    image, identity = resolve_image(settings.image, images, host_ids)
+    host_dir = posixpath.join(root, member.container_name)
+    fields = {f.name for f in dataclasses.fields(DesiredContainer)}
+    container = DesiredContainer(
+        name=member.container_name,
+        member=member.name,
+        hostname=member.hostname,
+        address=member.address,
+        image=image,
+        image_identity=identity,
+        ports=member.ports,
+        files_host_dir=host_dir,
+        files=files,
+        mounts=(f"{host_dir}:{settings.files_dir}:ro",),
+        network=spec.network.name,
+        **{key: value for key, value in settings.items()
+           if key in fields and key not in DERIVED},
+    )
+    return dataclasses.replace(container, config_hash=canonical_hash(container.hash_input()))
+
+
+def files_root(cluster: str, state_dir: str) -> str:
+    """The host directory holding every container's rendered files of a cluster."""
+    return posixpath.join(state_dir, cluster)
+
+
+def desired_network(spec: Spec) -> DesiredNetwork:
+    network = spec.network
+    return DesiredNetwork(
+        network.name, network.subnet, network.gateway,
+        canonical_hash({"name": network.name, "subnet": network.subnet, "driver": "bridge"}))
+
+
+def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
+                  build_ids: Mapping[str, str], host_ids: Mapping[str, str] | None = None,
+                  shipped: bool = False) -> DesiredState:
+    """What should exist on a host. `state_dir` is the host directory for rendered files.
+
+    `build_ids` are the image IDs where images are built (they are part of image identity),
+    `host_ids` those on the Docker host (for images clusterdeploy does not build; default:
+    `build_ids`). With `shipped`, images are built elsewhere and only those the containers use
+    must be on the host (the builder image never travels).
+    """
+    images = desired_images(spec, build_ids)
+    host_ids = build_ids if host_ids is None else host_ids
+    root = files_root(spec.name, state_dir)
+    containers = tuple(_container(spec, m, images, host_ids, root, rendered[m.container_name])
+                       for m in spec.members)
+    used = {c.image for c in containers}
+    return DesiredState(
+        cluster=spec.name,
+        files_root=root,
+        network=desired_network(spec),
+        images=tuple(i for i in images if i.ref in used) if shipped else tuple(images),
+        containers=containers,
+        build_chain=tuple(images),
+    )

@@ -1,0 +1,64 @@
+"""What exists on a Docker host, as a plain value: the input of planning next to the desired
+state. How it is read (one batched shell command) lives in docker/observe.py; a host that
+cannot be read is an error there, never a value here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import labels
+
+
+@dataclass(frozen=True)
+class ObservedContainer:
+    id: str
+    name: str
+    status: str  # created, running, exited, ...
+    exit_code: int
+    health: str | None  # starting, healthy, unhealthy; None without a health check (or stopped)
+    labels: dict[str, str]
+    networks: tuple[str, ...]
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def member(self) -> str:
+        return self.labels.get(labels.MEMBER, "")
+
+    @property
+    def config_hash(self) -> str:
+        return self.labels.get(labels.CONFIG_HASH, "")
+
+
+@dataclass(frozen=True)
+class ObservedNetwork:
+    id: str
+    name: str
+    labels: dict[str, str]
+    subnets: tuple[str, ...]
+    containers: dict[str, str]  # container ID -> container name
+
+    @property
+    def cluster(self) -> str:
+        return self.labels.get(labels.CLUSTER, "")
+
+    @property
+    def config_hash(self) -> str:
+        return self.labels.get(labels.CONFIG_HASH, "")
+
+
+@dataclass(frozen=True)
+class ObservedState:
+    names: dict[str, str] = field(default_factory=dict)  # every container name -> its cluster label
+    containers: tuple[ObservedContainer, ...] = ()  # the cluster's containers
+    networks: tuple[ObservedNetwork, ...] = ()
+    images: dict[str, str] = field(default_factory=dict)  # repo:tag -> image ID
+    files: dict[str, str] = field(default_factory=dict)  # host path -> sha256
+
+    def container(self, name: str) -> ObservedContainer | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+    def network(self, name: str) -> ObservedNetwork | None:
+        return next((n for n in self.networks if n.name == name), None)

@@ -1,0 +1,155 @@
+"""Per-container files rendered from Jinja2 templates.
+
+The context every template sees (documented in the README):
+  cluster   name, network {name, subnet, gateway}
+  node      this container: name, hostname, container_name, address, port (first service port),
+            ports (service ports by name), index (1-based), role ("node" or "tester")
+  replicas  every node, in spec order, each shaped like `node`
+  vars      the spec's `vars`
+A template that fails (syntax error, undefined variable) is a SpecError naming the template,
+its line and the first container that hits it, raised before anything changes. The whole
+cluster is rendered once, by `render_cluster`, and handed on as a value.
+"""
+
+from __future__ import annotations
+
+import shlex
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..clusterspec import FileTemplate, Member, Spec
+from ..errors import Problem, SpecError
+
+TEMPLATE_FIX = "fix the template or the variable it uses"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str
+    content: bytes
+    mode: int
+
+
+Rendered = Mapping[str, tuple[RenderedFile, ...]]  # container name -> its files
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader("/"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["shquote"] = lambda value: shlex.quote(str(value))
+    return env
+
+
+def member_context(member: Member) -> dict[str, Any]:
+    """What a node (or the tester) looks like to templates."""
+    settings = member.settings
+    return {
+        "name": member.name,
+        "hostname": member.hostname,
+        "container_name": member.container_name,
+        "address": member.address,
+        "port": settings.primary_port,
+        "ports": settings.service_ports,
+        "index": member.index,
+        "role": member.role,
+    }
+
+
+def render_context(spec: Spec, member: Member,
+                   replicas: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "cluster": {
+            "name": spec.name,
+            "network": {"name": spec.network.name, "subnet": spec.network.subnet,
+                        "gateway": spec.network.gateway},
+        },
+        "node": member_context(member),
+        "replicas": replicas if replicas is not None else
+        [member_context(n) for n in spec.nodes],
+        "vars": spec.variables,
+    }
+
+
+def _where(spec: Spec, member: Member, i: int) -> str:
+    owner = member.path
+    if member.settings.files == spec.defaults.files:
+        owner = "defaults"  # the file list is inherited: point at where it is written
+    return f"{owner}.files[{i}].template"
+
+
+def _template_line(exc: BaseException, path: Path) -> str:
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    return f" line {lines[-1]}" if lines else ""
+
+
+def _show(spec: Spec, path: Path) -> str:
+    try:
+        return str(path.relative_to(spec.base_dir))
+    except ValueError:
+        return str(path)
+
+
+def _render(spec: Spec, template: FileTemplate, context: dict[str, Any], who: str) -> bytes:
+    """One file, or a one-problem SpecError (its path is filled in by the caller)."""
+    shown = _show(spec, template.template)
+    try:
+        return _environment().get_template(str(template.template).lstrip("/")).render(
+            context).encode()
+    except jinja2.TemplateSyntaxError as exc:
+        line = f" line {exc.lineno}" if exc.lineno else ""
+        message = f"{shown}{line}: syntax error: {exc.message}"
+    except jinja2.UndefinedError as exc:
+        message = f"{shown}{_template_line(exc, template.template)}: {exc.message}"
+    except jinja2.TemplateError as exc:
+        message = f"{shown}: {exc}"
+    raise SpecError([Problem("", f"{message}, rendering {who}", TEMPLATE_FIX)])
+
+
+def render_member(spec: Spec, member: Member,
+                  replicas: list[dict[str, Any]] | None = None) -> tuple[RenderedFile, ...]:
+    """Every file of one container, or SpecError naming template, line and container."""
+    context = render_context(spec, member, replicas)
+    who = member.name if member.is_node else "the tester"
+    files, problems = [], []
+    for i, template in enumerate(member.settings.files):
+        try:
+            files.append(RenderedFile(template.path, _render(spec, template, context, who),
+                                      template.mode))
+        except SpecError as exc:
+            problems += [Problem(_where(spec, member, i), p.message, p.fix, spec.display)
+                         for p in exc.problems]
+    if problems:
+        raise SpecError(problems)
+    return tuple(files)
+
+
+def render_cluster(spec: Spec) -> dict[str, tuple[RenderedFile, ...]]:
+    """Every container's files by container name; SpecError with each template problem once
+    (for the first container that hits it), before any host is touched."""
+    replicas = [member_context(n) for n in spec.nodes]
+    rendered: dict[str, tuple[RenderedFile, ...]] = {}
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for member in spec.members:
+        try:
+            rendered[member.container_name] = render_member(spec, member, replicas)
+        except SpecError as exc:
+            for p in exc.problems:
+                key = (p.path, p.message.rsplit(", rendering ", 1)[0])
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(p)
+    if problems:
+        raise SpecError(problems)
+    return rendered

@@ -1,0 +1,32 @@
+"""plan_teardown(observed) -> the actions that remove a cluster from a host, logs first.
+
+Graceful (stop: SIGTERM, then each container's grace period) or forced (kill); only what is
+labelled with the cluster is touched.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from .actions import Action, CollectLogs, Kill, Remove, RemoveFiles, RemoveNetwork, Stop
+from .observed import ObservedState
+
+
+def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
+                  force: bool = False) -> list[Action]:
+    """Collect logs, stop (or kill) and remove every container and network of the cluster."""
+    containers = sorted(observed.containers, key=lambda c: c.name)
+    actions: list[Action] = []
+    if containers:
+        actions.append(CollectLogs(cause="teardown", containers=tuple(containers),
+                                   label="teardown"))
+    for container in containers:
+        if container.running:
+            actions.append(Kill(cause="forced", container=container) if force
+                           else Stop(cause="graceful", container=container))
+    actions += [Remove(cause="teardown", container=c) for c in containers]
+    actions += [RemoveNetwork(cause="teardown", network=n)
+                for n in observed.networks if n.cluster == cluster]
+    if any(posixpath.dirname(posixpath.dirname(p)) == files_root for p in observed.files):
+        actions.append(RemoveFiles(cause="teardown", directory=files_root))
+    return actions

@@ -1,0 +1,1 @@
+"""The pyinfra layer: the fact, one operation per apply phase, converge, inventory."""

@@ -1,0 +1,26 @@
+"""The log-collection step of the pyinfra layer: containers' logs to this machine before they
+are removed, through the host's Engine (local or over SSH)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.actions import CollectLogs
+from ..docker.engine import Engine
+from ..docker.logs import collect_logs
+from ..errors import ClusterDeployError
+from .context import ApplyContext
+from .output import fail, info
+
+
+def collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -> bool:
+    """A pyinfra FunctionCommand: the action's containers' logs into a new run folder."""
+    try:
+        with Engine(context.host) as engine:
+            run_dir = collect_logs(engine, context.cluster, context.logs_dir,
+                                   only={c.id for c in action.containers}, label=action.label)
+    except ClusterDeployError as exc:
+        return fail(host, str(exc))
+    if run_dir:
+        info(host, f"logs collected in {run_dir}")
+    return True

@@ -1,0 +1,215 @@
+"""pyinfra operations, one per apply phase: each turns its actions into commands.
+
+No decisions and no lookups here: an action carries what it acts on, and the plan has decided
+everything. With no actions an operation calls `host.noop`. Commands whose output must be read
+(builds, parallel creates, the health wait, log collection) run as FunctionCommands on the
+host's connector, so the same code serves the local engine and SSH hosts.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FunctionCommand, StringCommand, operation
+
+from ..core.actions import (
+    Build,
+    CollectLogs,
+    Create,
+    CreateNetwork,
+    Kill,
+    Recreate,
+    Remove,
+    RemoveFiles,
+    RemoveNetwork,
+    Start,
+    Stop,
+    Tag,
+    Wait,
+    WriteFile,
+)
+from ..core.images import DesiredImage
+from ..docker import commands
+from ..docker.errors import build_failure, explain
+from ..docker.parallel import parallel_script, parse_failures
+from . import transport
+from .context import ApplyContext
+from .logs import collect
+from .output import fail
+from .waiting import wait_healthy
+
+Commands = Generator[StringCommand | FunctionCommand, None, None]
+
+
+def _shell(command: Sequence[str]) -> StringCommand:
+    return StringCommand(shlex.join(command))
+
+
+def _run_build(state: Any, host: Any, image: DesiredImage, stream: bool) -> bool:
+    ok, output = host.run_shell_command(StringCommand(commands.build_shell(image)),
+                                        print_output=stream)
+    return True if ok else fail(host, build_failure(image, output.output_lines))
+
+
+def _run_ship(state: Any, host: Any, action: Build, name: str) -> bool:
+    ok, message = transport.ship(host, action.image, action.requires)
+    return True if ok else fail(host, f"{name}: {message}")
+
+
+def _run_remote_build(state: Any, host: Any, action: Build) -> bool:
+    ok, message = transport.build_remotely(host, action.image)
+    return True if ok else fail(host, message)
+
+
+@operation()
+def images(actions: list[Build | Tag], context: ApplyContext) -> Commands:
+    """Make the images whose content hash the host lacks; point `<tag>:latest` at them.
+
+    + actions: build and tag actions
+    + context.how: "here" (build on the host itself: the local engine), "ship" (build on this
+      machine, `docker save | docker load` over the connection) or "build" (upload the
+      context, build on the host)
+    """
+    if not actions:
+        host.noop("no image to build or tag")
+        return
+    for action in actions:
+        if isinstance(action, Tag):
+            yield _shell(commands.tag_image(action.image.ref, action.image.latest))
+        elif context.how == "ship":
+            yield FunctionCommand(_run_ship, (action, context.host.name), {})
+        elif context.how == "build":
+            yield FunctionCommand(_run_remote_build, (action,), {})
+        else:
+            yield FunctionCommand(_run_build, (action.image, context.stream_builds), {})
+
+
+@operation()
+def collect_logs(actions: list[CollectLogs], context: ApplyContext) -> Commands:
+    """Copy containers' logs to this machine (`<logs dir>/<UTC time>/`) before they go."""
+    if not actions:
+        host.noop("no logs to collect")
+        return
+    for action in actions:
+        yield FunctionCommand(collect, (action, context), {})
+
+
+@operation()
+def stop(actions: list[Stop | Kill], context: ApplyContext) -> Commands:
+    """Stop containers gracefully (SIGTERM, then SIGKILL after each one's own grace period),
+    or kill them, all at once (the docker CLI acts on a list concurrently)."""
+    if not actions:
+        host.noop("nothing to stop")
+        return
+    stopped = [a.container.id for a in actions if isinstance(a, Stop)]
+    killed = [a.container.id for a in actions if isinstance(a, Kill)]
+    if stopped:
+        yield _shell(commands.stop_containers(stopped))
+    if killed:
+        yield _shell(commands.kill_containers(killed))
+
+
+@operation()
+def remove(actions: list[Remove], context: ApplyContext) -> Commands:
+    """Remove containers, each stopped gracefully first if it still runs."""
+    if not actions:
+        host.noop("nothing to remove")
+        return
+    ids = [a.container.id for a in actions]
+    yield _shell(commands.stop_containers(ids))
+    yield _shell(commands.remove_containers(ids))
+
+
+@operation()
+def network(actions: list[RemoveNetwork | CreateNetwork], context: ApplyContext) -> Commands:
+    """Remove networks (detaching the cluster's containers still on them), create the
+    cluster's network, labelled."""
+    if not actions:
+        host.noop("no network to create or remove")
+        return
+    for action in actions:
+        if isinstance(action, RemoveNetwork):
+            for name in action.detach:
+                yield _shell(commands.disconnect(action.network.name, name))
+            yield _shell(commands.remove_network(action.network.name))
+        else:
+            yield _shell(commands.create_network(action.network, context.cluster))
+
+
+@operation()
+def files(actions: list[WriteFile | RemoveFiles], context: ApplyContext) -> Commands:
+    """Write each container's rendered files into its directory on the Docker host; remove
+    the directories of containers that are gone."""
+    if not actions:
+        host.noop("no rendered file to write or remove")
+        return
+    by_directory: dict[str, list[Any]] = {}
+    for action in actions:
+        if isinstance(action, WriteFile):
+            by_directory.setdefault(action.container.files_host_dir, []).append(action.file)
+    script = [commands.write_files(directory, written)
+              for directory, written in by_directory.items()]
+    script += [f"rm -rf -- {shlex.quote(a.directory)}" for a in actions
+               if isinstance(a, RemoveFiles)]
+    yield StringCommand("sh -s", _stdin="set -e\n" + "\n".join(script))
+
+
+def _run_parallel(state: Any, host: Any, units: list[tuple[str, list[list[str]]]], limit: int,
+                  images_by_container: dict[str, str], where: str) -> bool:
+    script = parallel_script(units, limit)
+    ok, output = host.run_shell_command(StringCommand("bash -s"), _stdin=script)
+    if ok:
+        return True
+    failures = parse_failures(output.stdout)
+    if not failures:
+        return fail(host, f"{where}: docker failed: {output.output[-2000:]}")
+    return fail(host, "\n".join(
+        explain(where, name, text, images_by_container.get(name, ""))
+        for name, text in sorted(failures.items())))
+
+
+def container_units(actions: Sequence[Create | Recreate | Start], cluster: str,
+                    ) -> list[tuple[str, list[list[str]]]]:
+    """Each action's docker commands, run in order as one unit."""
+    units = []
+    for action in actions:
+        name = action.container.name
+        if isinstance(action, Start):
+            units.append((name, [commands.start_container(name)]))
+            continue
+        replace = ([commands.stop_containers([action.old.id]),
+                    commands.remove_containers([action.old.id])]
+                   if isinstance(action, Recreate) else [])
+        units.append((name, [*replace, commands.create_container(action.container, cluster),
+                             commands.start_container(name)]))
+    return units
+
+
+@operation()
+def containers(actions: list[Create | Recreate | Start], context: ApplyContext) -> Commands:
+    """Create, recreate and start containers, at most `context.parallelism` at once."""
+    if not actions:
+        host.noop("no container to create or start")
+        return
+    images_by_container = {a.container.name: a.container.image for a in actions}
+    yield FunctionCommand(_run_parallel, (container_units(actions, context.cluster),
+                                          context.parallelism, images_by_container,
+                                          context.host.name), {})
+
+
+@operation()
+def wait(actions: list[Wait], context: ApplyContext) -> Commands:
+    """Wait until the action's containers pass their health checks (or run, without one).
+
+    A container that does not within its `ready_timeout` fails the deploy with its state,
+    exit code and last log lines.
+    """
+    if not actions:
+        host.noop("nothing to wait for")
+        return
+    for action in actions:
+        yield FunctionCommand(wait_healthy, (action.containers, context.poll,
+                                             context.host.name), {})

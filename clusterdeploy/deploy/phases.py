@@ -1,0 +1,43 @@
+"""The apply phases, in order: which pyinfra operation executes which action kinds.
+
+Deploy and teardown are the same loop over different plans. Every action kind is executed by
+exactly one phase (a unit test holds the table to that), so an action the planner emits can
+never go unexecuted, and no operation decides anything the plan did not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.actions import Action, Kind
+from . import operations
+from .context import ApplyContext
+
+
+@dataclass(frozen=True)
+class Phase:
+    title: str
+    operation: Callable[..., Any]
+    kinds: frozenset[Kind]
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("Images", operations.images, frozenset({Kind.BUILD, Kind.TAG})),
+    Phase("Collect logs", operations.collect_logs, frozenset({Kind.COLLECT_LOGS})),
+    Phase("Stop containers", operations.stop, frozenset({Kind.STOP, Kind.KILL})),
+    Phase("Remove containers", operations.remove, frozenset({Kind.REMOVE})),
+    Phase("Network", operations.network, frozenset({Kind.REMOVE_NETWORK, Kind.CREATE_NETWORK})),
+    Phase("Rendered files", operations.files, frozenset({Kind.WRITE_FILE, Kind.REMOVE_FILES})),
+    Phase("Containers", operations.containers,
+          frozenset({Kind.CREATE, Kind.RECREATE, Kind.START})),
+    Phase("Wait until healthy", operations.wait, frozenset({Kind.WAIT})),
+)
+
+
+def apply(actions: Sequence[Action], context: ApplyContext) -> None:
+    """Hand each phase's actions, in plan order, to its operation."""
+    for phase in PHASES:
+        phase.operation(name=f"{phase.title} ({context.cluster})",
+                        actions=[a for a in actions if a.kind in phase.kinds], context=context)

@@ -1,0 +1,53 @@
+"""The health wait of a deploy: poll the containers' state until each runs and is healthy,
+fail at once on one that exited, or at the deadline with each laggard's state and log tail."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pyinfra.api import StringCommand
+
+from ..core.desired import DesiredContainer
+from .output import fail
+
+LOG_TAIL_LINES = 20
+STATUS_FORMAT = ("{{.Name}}\t{{.State.Status}}\t{{if .State.Health}}{{.State.Health.Status}}"
+                 "{{end}}\t{{.State.ExitCode}}")
+
+
+def wait_healthy(state: Any, host: Any, targets: Sequence[DesiredContainer], poll: float,
+                 where: str) -> bool:
+    """A pyinfra FunctionCommand: True when every target runs and is healthy."""
+    names = [c.name for c in targets]
+    deadline = time.monotonic() + max(c.ready_timeout for c in targets)
+    command = shlex.join(["docker", "inspect", "--format", STATUS_FORMAT, *names])
+    while True:
+        _, output = host.run_shell_command(StringCommand(command))
+        rows = {}
+        for line in output.stdout_lines:
+            name, status, health, code = [*line.split("\t"), "", "", ""][:4]
+            rows[name.lstrip("/")] = (status, health, code)
+        # Exited or gone fails at once; unhealthy may still recover (a loaded machine makes
+        # checks time out), so it waits like "starting" until the deadline.
+        failed = [n for n in names if rows.get(n, ("missing",))[0] not in ("running", "created")]
+        pending = [n for n in names if n not in failed and
+                   (rows[n][0] != "running" or rows[n][1] not in ("", "healthy"))]
+        if not failed and not pending:
+            return True
+        if failed or time.monotonic() > deadline:
+            return fail(host, "\n".join(_describe_unready(host, where, n, rows.get(n))
+                                        for n in failed + pending))
+        time.sleep(poll)  # cooperative: pyinfra's CLI runs under gevent's monkey patching
+
+
+def _describe_unready(host: Any, where: str, name: str, row: tuple[str, ...] | None) -> str:
+    status, health, code = row if row else ("missing", "", "")
+    _, output = host.run_shell_command(
+        StringCommand(shlex.join(["docker", "logs", "--tail", str(LOG_TAIL_LINES), name])))
+    lines = "\n".join("    " + line for line in output.output_lines[-LOG_TAIL_LINES:])
+    health_text = f", health {health}" if health else ""
+    return (f"{where}: {name} is not ready: state {status}{health_text}, exit code {code}\n"
+            f"  last {LOG_TAIL_LINES} log lines:\n{lines or '    (no output)'}")

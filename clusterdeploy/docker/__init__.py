@@ -1,0 +1,1 @@
+"""Docker access: observation, command builders, engine errors, the lifecycle engine."""

@@ -1,0 +1,165 @@
+"""Pure command builders: argument lists joined with shlex, so quoting is never hand-written.
+
+No value from the spec reaches a shell unquoted: every argument goes through `shlex.join`/`quote`,
+and file contents travel base64-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import posixpath
+import shlex
+from collections.abc import Sequence
+
+from ..core import labels
+from ..core.desired import DesiredContainer, DesiredNetwork
+from ..core.hashing import canonical_json
+from ..core.images import DesiredImage
+from ..core.render import RenderedFile
+
+
+def docker_duration(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
+def health_args(container: DesiredContainer) -> list[str]:
+    check = container.healthcheck
+    if check is None:
+        return []
+    kind, *rest = check.test
+    if kind == "NONE":
+        return ["--no-healthcheck"]
+    # The CLI always runs --health-cmd through /bin/sh -c; exec form is quoted to match it.
+    command = rest[0] if kind == "CMD-SHELL" else shlex.join(rest)
+    return [
+        "--health-cmd", command,
+        "--health-interval", docker_duration(check.interval),
+        "--health-timeout", docker_duration(check.timeout),
+        "--health-retries", str(check.retries),
+        "--health-start-period", docker_duration(check.start_period),
+    ]
+
+
+def create_container(container: DesiredContainer, cluster: str) -> list[str]:
+    """`docker create` for one container, with every label that marks it as the cluster's."""
+    args = [
+        "docker", "create",
+        "--name", container.name,
+        "--hostname", container.hostname,
+        "--network", container.network,
+        "--ip", container.address,
+        "--network-alias", container.hostname,
+        "--label", f"{labels.CLUSTER}={cluster}",
+        "--label", f"{labels.MEMBER}={container.member}",
+        "--label", f"{labels.CONFIG_HASH}={container.config_hash}",
+        "--label", f"{labels.CONFIG}={canonical_json(container.hash_input())}",
+        "--stop-timeout", str(math.ceil(container.stop_grace_period)),
+    ]
+    for mount in container.mounts:
+        args += ["--volume", mount]
+    if container.user:
+        args += ["--user", container.user]
+    if container.init:
+        args.append("--init")
+    if container.privileged:
+        args.append("--privileged")
+    for cap in container.cap_add:
+        args += ["--cap-add", cap]
+    for cap in container.cap_drop:
+        args += ["--cap-drop", cap]
+    for key, value in sorted(container.environment.items()):
+        args += ["--env", f"{key}={value}"]
+    for port in sorted(container.ports):
+        args += ["--publish", port.docker_arg()]
+    args += health_args(container)
+    args.append(container.image)
+    args += container.command
+    return args
+
+
+def start_container(name: str) -> list[str]:
+    return ["docker", "start", name]
+
+
+def stop_containers(names: Sequence[str]) -> list[str]:
+    """Graceful stop, all at once: SIGTERM, then SIGKILL after each container's own stop
+    timeout (set at create from its grace period)."""
+    return ["docker", "stop", *names]
+
+
+def kill_containers(names: Sequence[str]) -> list[str]:
+    return ["docker", "kill", *names]
+
+
+def remove_containers(names: Sequence[str]) -> list[str]:
+    return ["docker", "rm", "--force", "--volumes", *names]
+
+
+def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
+    return [
+        "docker", "network", "create",
+        "--driver", "bridge",
+        "--subnet", network.subnet,
+        "--gateway", network.gateway,
+        "--label", f"{labels.CLUSTER}={cluster}",
+        "--label", f"{labels.CONFIG_HASH}={network.config_hash}",
+        network.name,
+    ]
+
+
+def remove_network(name: str) -> list[str]:
+    return ["docker", "network", "rm", name]
+
+
+def disconnect(network: str, container: str) -> list[str]:
+    return ["docker", "network", "disconnect", "--force", network, container]
+
+
+def build_image(image: DesiredImage, context: str | None = None,
+                dockerfile: str | None = None) -> list[str]:
+    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`.
+
+    Images carry no cluster label: they are shared by content hash between clusters, and the
+    legacy builder copies `--label` onto its intermediate containers, which must never look
+    like the cluster's. `--force-rm` removes those containers when a step fails, too.
+    """
+    args = [
+        "docker", "build", "--network", "host", "--force-rm",
+        "--file", dockerfile or str(image.dockerfile),
+        "--tag", image.ref, "--tag", image.latest,
+        "--label", f"{labels.IMAGE_HASH}={image.hash}",
+        "--label", f"{labels.IMAGE_KEY}={image.key}",
+    ]
+    for key, value in sorted(image.build_args.items()):
+        args += ["--build-arg", f"{key}={value}"]
+    args.append(context or str(image.context))
+    return args
+
+
+# The legacy builder's `Step N/M :` lines name a failing step; the CLI here has no buildx.
+BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
+
+
+def build_shell(image: DesiredImage, context: str | None = None,
+                dockerfile: str | None = None) -> str:
+    """`build_image` as one shell command line, with BUILD_ENV set."""
+    env = " ".join(f"{key}={value}" for key, value in BUILD_ENV.items())
+    return f"{env} {shlex.join(build_image(image, context, dockerfile))}"
+
+
+def tag_image(source: str, target: str) -> list[str]:
+    return ["docker", "tag", source, target]
+
+
+def write_files(directory: str, files: Sequence[RenderedFile]) -> str:
+    """Shell that writes files atomically (temp file, then rename) into `directory`."""
+    q = shlex.quote
+    lines = [f"mkdir -p {q(directory)}"]
+    for f in files:
+        target = posixpath.join(directory, f.path)
+        temp = posixpath.join(directory, f".{f.path}.tmp")
+        encoded = base64.b64encode(f.content).decode()
+        lines.append(f"printf %s {q(encoded)} | base64 -d > {q(temp)} && "
+                     f"chmod {f.mode:o} {q(temp)} && mv -f {q(temp)} {q(target)}")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""A Docker host as everything outside pyinfra's deploy reaches it (run, status, logs, the
+teardown's log collection, the image IDs `ship` builds against).
+
+Two paths to Docker, one per purpose:
+- converging (deploy.py, teardown.py): pyinfra's connector runs the command builders' lines;
+- everything else: an `Engine`, which gives the Docker SDK (API calls, streams) and a shell
+  (batched scripts such as the observation). Local: the engine's own socket and `sh`. Remote:
+  one SSH connection carrying both (docker/ssh.py).
+`Host.is_local` decides which; nothing else looks at how a host is reached.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ..clusterspec import Host
+from ..core import labels
+from ..core.observed import ObservedState
+from ..errors import docker_unreachable
+from .observe import MARK, images_script, observe_script, parse_images, parse_observation
+from .ssh import DockerRelay, SSHSession
+
+if TYPE_CHECKING:  # the SDK is imported when first used: the deploy path never needs it
+    import docker
+    from docker.models.containers import Container
+
+LOCAL = Host(name="local", ssh=None, images="ship")
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    status: int
+    stdout: str
+    stderr: str
+
+
+class Engine:
+    """One Docker host's engine: `client` (the Docker SDK) and `run_script` (a shell)."""
+
+    def __init__(self, host: Host = LOCAL) -> None:
+        self.host = host
+        self._session: SSHSession | None = None
+        self._relay: DockerRelay | None = None
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    def _ssh(self) -> SSHSession:
+        if self._session is None:
+            assert self.host.ssh is not None
+            self._session = SSHSession(self.host.name, self.host.ssh)
+        return self._session
+
+    def run_script(self, script: str) -> ScriptResult:
+        """Run a shell script on the host (`sh -s`, the script on stdin)."""
+        if self.host.is_local:
+            done = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True,
+                                  check=False)
+            return ScriptResult(done.returncode, done.stdout, done.stderr)
+        return ScriptResult(*self._ssh().run("sh -s", stdin=script))
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The Docker SDK, connected to this host's engine."""
+        if self._client is None:
+            import docker  # here, not at the top: only the lifecycle pays for the SDK
+
+            try:
+                if self.host.is_local:
+                    self._client = docker.from_env()
+                else:
+                    self._relay = DockerRelay(self._ssh())
+                    self._client = docker.DockerClient(base_url=self._relay.url)
+            except docker.errors.DockerException as exc:
+                raise docker_unreachable(self.name, str(exc)) from None
+        return self._client
+
+    def cluster_containers(self, cluster: str) -> list[Container]:
+        """Every container labelled with the cluster, running or not, sorted by name."""
+        found = self.client.containers.list(all=True,
+                                            filters={"label": f"{labels.CLUSTER}={cluster}"})
+        return sorted(found, key=lambda c: c.name or "")
+
+    def observe(self, cluster: str, network: str, files_root: str) -> ObservedState:
+        """The observation a deploy makes (docker/observe.py), through this engine."""
+        result = self.run_script(observe_script(cluster, network, files_root))
+        if result.status != 0 and MARK not in result.stdout:
+            raise docker_unreachable(self.name, result.stderr or result.stdout)
+        return parse_observation(result.stdout, cluster, self.name)
+
+    def image_ids(self) -> dict[str, str]:
+        """repo:tag -> image ID of every image on the engine."""
+        result = self.run_script(images_script())
+        if result.status != 0:
+            raise docker_unreachable(self.name, result.stderr)
+        return parse_images(result.stdout.splitlines())
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._relay is not None:
+            self._relay.close()
+        if self._session is not None:
+            self._session.close()
+        self._client = self._relay = self._session = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def build_image_ids(host: Host, on_host: Mapping[str, str]) -> Mapping[str, str]:
+    """The image IDs where the host's images are built: this machine's for a host that gets
+    them shipped (its base images define their hashes), the host's own otherwise."""
+    return Engine().image_ids() if host.ships_images else on_host

@@ -1,0 +1,130 @@
+"""Collected logs: one folder per collection, never overwritten.
+
+    <logs dir>/<UTC timestamp>/<container>.log   JSON lines, Docker's timestamp added where a
+                                                  line has none; plain text becomes
+                                                  {"time", "stream", "message"}
+    <logs dir>/<UTC timestamp>/cluster.log       every container's lines merged by time, each
+                                                  with "container"
+    <logs dir>/<UTC timestamp>/summary.json      per container: state, exit code, OOM-killed,
+                                                  restart count, started and finished
+    <logs dir>/<UTC timestamp>/suite.log         the tester suite's output (written by `run`)
+    <logs dir>/latest -> <UTC timestamp>
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core import labels
+from .engine import Engine
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+
+@dataclass(frozen=True)
+class LogLine:
+    docker_time: str  # RFC 3339 with nanoseconds, as Docker stamped it: sorts as text
+    record: dict[str, Any]
+
+
+def parse_log(raw: bytes, stream: str) -> list[LogLine]:
+    """Lines of `docker logs --timestamps` output as JSON records."""
+    lines = []
+    for text in raw.decode("utf-8", errors="replace").splitlines():
+        stamp, _, message = text.partition(" ")
+        if not stamp:
+            continue
+        record: dict[str, Any]
+        try:
+            parsed = json.loads(message)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            record = parsed if "time" in parsed else {"time": stamp, **parsed}
+        else:
+            record = {"time": stamp, "stream": stream, "message": message}
+        lines.append(LogLine(stamp, record))
+    return lines
+
+
+def container_summary(container: Container) -> dict[str, Any]:
+    state = container.attrs.get("State", {})
+    return {
+        "member": container.labels.get(labels.MEMBER, ""),
+        "status": state.get("Status", ""),
+        "exit_code": state.get("ExitCode"),
+        "oom_killed": state.get("OOMKilled", False),
+        "restart_count": container.attrs.get("RestartCount", 0),
+        "health": (state.get("Health") or {}).get("Status"),
+        "started_at": state.get("StartedAt"),
+        "finished_at": state.get("FinishedAt"),
+        "image": container.attrs.get("Config", {}).get("Image"),
+    }
+
+
+def _read(container: Container) -> tuple[str, list[LogLine], dict[str, Any]]:
+    container.reload()
+    lines = (parse_log(container.logs(stdout=True, stderr=False, timestamps=True), "stdout")
+             + parse_log(container.logs(stdout=False, stderr=True, timestamps=True), "stderr"))
+    lines.sort(key=lambda line: line.docker_time)
+    return container.name or "", lines, container_summary(container)
+
+
+def new_run_dir(logs_dir: Path, now: datetime | None = None, label: str = "") -> Path:
+    """A fresh folder named by the UTC time (and `label`); a second one in the same second gets
+    a suffix."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ") + (f"-{label}" if label else "")
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    candidate, n = logs_dir / stamp, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = logs_dir / f"{stamp}-{n}"
+
+
+def _point_latest(logs_dir: Path, run_dir: Path) -> None:
+    link = logs_dir / "latest"
+    temp = logs_dir / f".latest-{os.getpid()}"
+    if temp.is_symlink() or temp.exists():
+        temp.unlink()
+    temp.symlink_to(run_dir.name)
+    os.replace(temp, link)
+
+
+def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
+                 only: Collection[str] | None = None, label: str = "") -> Path | None:
+    """Write the cluster's containers' logs (those whose ID is in `only`, when given) into a new
+    folder; None when there is no container."""
+    containers = [c for c in engine.cluster_containers(cluster) if only is None or c.id in only]
+    if not containers:
+        return None
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(_read, containers))
+    run_dir = new_run_dir(logs_dir, label=label)
+    merged: list[LogLine] = []
+    summary: dict[str, Any] = {}
+    for name, lines, info in results:
+        with open(run_dir / f"{name}.log", "w") as out:
+            for line in lines:
+                out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
+        merged += [LogLine(line.docker_time, {"container": name, **line.record})
+                   for line in lines]
+        summary[name] = {**info, "log_lines": len(lines)}
+    merged.sort(key=lambda line: line.docker_time)
+    with open(run_dir / "cluster.log", "w") as out:
+        for line in merged:
+            out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    _point_latest(logs_dir, run_dir)
+    return run_dir

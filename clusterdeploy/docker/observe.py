@@ -1,0 +1,159 @@
+"""Reading a Docker host: one batched shell command in, a complete ObservedState out.
+
+The command runs a constant number of docker calls whatever the node count, concurrently:
+`docker ps` (one line per container with the labels planning needs: no full `docker inspect`,
+which is 12 KB a container), `docker network ls` + `inspect` of the cluster's networks,
+`docker images`, and a checksum of the rendered files. So a no-op redeploy stays cheap, also
+over SSH. Deploy and teardown run it as a pyinfra fact, the lifecycle commands through
+docker/engine.py; both parse it here. A docker call that fails makes the whole observation an
+error naming the host: planning never sees a partial state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+
+from ..core import labels
+from ..core.observed import ObservedContainer, ObservedNetwork, ObservedState
+from ..errors import DeployError, docker_unreachable, on_host
+
+MARK = "@@clusterdeploy:"
+
+# `docker ps` columns, by name; the config label is canonical JSON, which never holds a tab.
+PS_COLUMNS = {
+    "id": "{{.ID}}",
+    "name": "{{.Names}}",
+    "state": "{{.State}}",
+    "status": "{{.Status}}",
+    "networks": "{{.Networks}}",
+    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}',
+    "member": f'{{{{.Label "{labels.MEMBER}"}}}}',
+    "config_hash": f'{{{{.Label "{labels.CONFIG_HASH}"}}}}',
+    "config": f'{{{{.Label "{labels.CONFIG}"}}}}',
+}
+PS_FORMAT = "\t".join(PS_COLUMNS.values())
+NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
+                   "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
+IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
+
+
+def _column(columns: dict[str, str], name: str) -> str:
+    """The awk field (`$N`) of a named column."""
+    return f"${list(columns).index(name) + 1}"
+
+
+def observe_script(cluster: str, network: str, files_root: str) -> str:
+    """The one shell command that reads everything planning needs (its calls run at once).
+
+    Each docker call's exit status is kept; any failure prints the `error` section instead
+    of the state."""
+    q = shlex.quote
+    net_format = q("\t".join(NETWORK_COLUMNS.values()))
+    name, owner, net_id = (_column(NETWORK_COLUMNS, c) for c in ("name", "cluster", "id"))
+    pick = (f"awk -F '\\t' -v n={q(network)} -v c={q(cluster)} "
+            f"'{name} == n || {owner} == c {{print {net_id}}}'")
+    return "\n".join([
+        't=$(mktemp -d) || exit 1',
+        'trap \'rm -rf "$t"\' EXIT',
+        'call() { name=$1; shift; "$@" >"$t/$name" 2>"$t/$name.err"; echo $? >"$t/$name.rc"; }',
+        f"call ps docker ps -a --no-trunc --format {q(PS_FORMAT)} &",
+        f"( call netls docker network ls --no-trunc --format {net_format}",
+        f'  nets=$({pick} "$t/netls")',
+        '  if [ -n "$nets" ]; then call net docker network inspect $nets; '
+        'else echo "[]" >"$t/net"; echo 0 >"$t/net.rc"; fi ) &',
+        f"call img docker images --no-trunc --format {q(IMAGES_FORMAT)} &",
+        f'( if [ -d {q(files_root)} ]; then find {q(files_root)} -type f -exec sha256sum {{}} +; '
+        'fi >"$t/files" ) &',
+        "wait",
+        "for part in ps netls net img; do",
+        '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ]; then',
+        f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
+        "  fi",
+        "done",
+        f'echo {MARK}ps; cat "$t/ps"',
+        f'echo {MARK}networks; cat "$t/net"',
+        f'echo {MARK}images; cat "$t/img"',
+        f'echo {MARK}files; cat "$t/files"',
+        f"echo {MARK}end",
+    ])
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith(MARK):
+            current = sections.setdefault(line[len(MARK):].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
+def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
+    """The script's output as an ObservedState; DeployError naming the host when docker failed
+    or the output was cut short."""
+    sections = _sections(text)
+    if "error" in sections:
+        raise docker_unreachable(host, "\n".join(sections["error"]) or "docker failed")
+    if "end" not in sections:
+        raise DeployError(on_host(host, f"the observation was cut short: {text[-300:]!r}"))
+    rows = [dict(zip(PS_COLUMNS, line.split("\t"), strict=False))
+            for line in sections["ps"] if line.strip()]
+    return ObservedState(
+        names={row["name"]: row.get("cluster", "") for row in rows},
+        containers=tuple(_container(row) for row in rows if row.get("cluster") == cluster),
+        networks=tuple(_network(n) for n in json.loads("\n".join(sections["networks"]) or "[]")),
+        images=parse_images(sections["images"]),
+        files={path: digest for digest, _, path in
+               (line.partition("  ") for line in sections["files"]) if path},
+    )
+
+
+def parse_images(lines: list[str]) -> dict[str, str]:
+    """`docker images --format IMAGES_FORMAT` output -> {repo:tag: image ID}."""
+    images = {}
+    for line in lines:
+        ref, _, image_id = line.partition("\t")
+        if image_id and "<none>" not in ref:
+            images[ref] = image_id
+    return images
+
+
+def images_script() -> str:
+    """The image IDs of an engine (where `ship` builds images for a remote host)."""
+    return shlex.join(["docker", "images", "--no-trunc", "--format", IMAGES_FORMAT])
+
+
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXITED = re.compile(r"^Exited \((-?\d+)\)")
+
+
+def _container(row: dict[str, str]) -> ObservedContainer:
+    """One `docker ps --format PS_FORMAT` row."""
+    health = _HEALTH.search(row.get("status", ""))
+    exited = _EXITED.match(row.get("status", ""))
+    found = {labels.CLUSTER: row.get("cluster", ""), labels.MEMBER: row.get("member", ""),
+             labels.CONFIG_HASH: row.get("config_hash", ""), labels.CONFIG: row.get("config", "")}
+    return ObservedContainer(
+        id=row["id"],
+        name=row["name"],
+        status=row.get("state", ""),
+        exit_code=int(exited.group(1)) if exited else 0,
+        health=health.group(1).replace("health: ", "") if health else None,
+        labels={key: value for key, value in found.items() if value},
+        networks=tuple(sorted(n for n in row.get("networks", "").split(",") if n)),
+    )
+
+
+def _network(data: dict[str, Any]) -> ObservedNetwork:
+    ipam = (data.get("IPAM") or {}).get("Config") or []
+    return ObservedNetwork(
+        id=data["Id"],
+        name=data["Name"],
+        labels=dict(data.get("Labels") or {}),
+        subnets=tuple(c["Subnet"] for c in ipam if c.get("Subnet")),
+        containers={cid: c.get("Name", "") for cid, c in (data.get("Containers") or {}).items()},
+    )

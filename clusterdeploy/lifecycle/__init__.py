@@ -1,0 +1,1 @@
+"""Operating a deployed cluster: the run loop, shutdown, status."""

@@ -1,0 +1,140 @@
+"""The seed's loop, made solid: deploy, run the tester's suite, keep the cluster up until
+interrupted (or stop after the suite with --once), shut down, collect logs, summarise.
+
+One Ctrl+C (or SIGTERM) is graceful, a second one forces. The exit code is the suite's, 130
+when interrupted before the suite finished, the deploy's when the deploy failed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from ..clusterspec import Spec
+from ..docker.engine import Engine
+from ..docker.logs import collect_logs
+from .shutdown import stop_all
+
+REPO = Path(__file__).resolve().parents[2]
+INTERRUPTED = 130
+
+
+def say(message: str) -> None:
+    print(f"[clusterdeploy] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Interrupts:
+    """Counts SIGINT/SIGTERM: the first asks for a graceful stop, the second forces."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    force: threading.Event = field(default_factory=threading.Event)
+    count: int = 0
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            say("shutting down gracefully (Ctrl+C again to force)")
+            self.stop.set()
+        else:
+            say("forcing shutdown")
+            self.force.set()
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+
+def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts) -> int:
+    """Run `pyinfra -y inventory.py deploy.py`: the same operations as deploy.py."""
+    command = [str(Path(sys.executable).parent / "pyinfra"), "-y", "inventory.py", "deploy.py",
+               *pyinfra_args]
+    env = {**os.environ, "CLUSTER_SPEC": str(spec.file)}
+    process = subprocess.Popen(command, cwd=REPO, env=env)
+    while process.poll() is None:
+        if interrupts.stop.wait(0.1) and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=None if not interrupts.force.is_set() else 5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            break
+    return process.wait()
+
+
+def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
+              transcript: list[bytes]) -> int | None:
+    """Run the tester's suite in its container, streaming its output (and keeping it in
+    `transcript`); None if interrupted before it finished."""
+    client = engine.client
+    container = client.containers.get(spec.tester.container_name)
+    say(f"running the suite in {container.name}: {' '.join(spec.tester.suite)}")
+    exec_id = client.api.exec_create(container.id, list(spec.tester.suite),
+                                     stdout=True, stderr=True, tty=False)["Id"]
+    result: dict[str, int] = {}
+
+    def stream() -> None:
+        for chunk in client.api.exec_start(exec_id, stream=True, demux=False):
+            transcript.append(chunk)
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        result["code"] = client.api.exec_inspect(exec_id)["ExitCode"]
+
+    thread = threading.Thread(target=stream, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        if interrupts.stop.wait(0.1):
+            return None
+    return result.get("code", 1)
+
+
+def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
+                         transcript: list[bytes]) -> None:
+    containers = engine.cluster_containers(spec.name)
+    grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
+    mode = "forced" if interrupts.force.is_set() else "graceful"
+    say(f"{mode} shutdown of {len(containers)} containers")
+    endings = stop_all(containers, grace, interrupts.force)
+    run_dir = collect_logs(engine, spec.name, spec.logs_dir)
+    if run_dir and transcript:
+        (run_dir / "suite.log").write_bytes(b"".join(transcript))
+    say("summary:")
+    for ending in endings:
+        say(f"  {ending}")
+    if run_dir:
+        say(f"logs: {run_dir} (merged: {run_dir / 'cluster.log'})")
+
+
+def run(spec: Spec, once: bool, pyinfra_args: Sequence[str] = ()) -> int:
+    interrupts = Interrupts()
+    interrupts.install()
+    code = deploy(spec, pyinfra_args, interrupts)
+    with Engine(spec.hosts[0]) as engine:
+        return _after_deploy(engine, spec, once, code, interrupts)
+
+
+def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
+                  interrupts: Interrupts) -> int:
+    transcript: list[bytes] = []
+    if code != 0:
+        say(f"deploy failed (exit {code})")
+        result = INTERRUPTED if interrupts.stop.is_set() else code
+    else:
+        suite = (None if interrupts.stop.is_set()
+                 else run_suite(engine, spec, interrupts, transcript))
+        result = INTERRUPTED if suite is None else suite
+        if suite is not None:
+            say(f"suite {'passed' if suite == 0 else f'failed (exit {suite})'}")
+        if not once and not interrupts.stop.is_set():
+            say(f"cluster {spec.name} is up; Ctrl+C to shut down (twice to force)")
+            while not interrupts.stop.wait(0.5):
+                pass
+    shutdown_and_collect(engine, spec, interrupts, transcript)
+    return result

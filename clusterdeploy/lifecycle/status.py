@@ -1,0 +1,78 @@
+"""`clusterdeploy status`: one row per container of the spec, and what runs versus the spec.
+
+Reads the host with the same batched observation as a deploy and compares config hashes with
+the desired state, so "drift" means exactly what the next deploy would change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from ..clusterspec import Spec
+from ..core import labels
+from ..core.changes import describe_change
+from ..core.desired import DesiredState, desired_state, files_root
+from ..core.observed import ObservedState
+from ..core.render import render_cluster
+from ..docker.engine import Engine, build_image_ids
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    container: str
+    member: str
+    state: str
+    health: str
+    address: str
+    host_ports: str
+    image: str
+    drift: str
+
+
+def observe_and_desire(spec: Spec, state_dir: str) -> tuple[ObservedState, DesiredState]:
+    """What runs on the spec's host, and what a deploy there would want."""
+    host = spec.hosts[0]
+    with Engine(host) as engine:
+        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir))
+    desired = desired_state(spec, render_cluster(spec), state_dir,
+                            build_ids=build_image_ids(host, observed.images),
+                            host_ids=observed.images, shipped=host.ships_images)
+    return observed, desired
+
+
+def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRow]:
+    rows = []
+    for container in desired.containers:
+        current = observed.container(container.name)
+        ports = ", ".join(f"{p.host_ip}:{p.host_port}" for p in container.ports if p.host_port)
+        if current is None:
+            rows.append(StatusRow(container.name, container.member, "missing", "-",
+                                  container.address, ports or "-", "-", "missing"))
+            continue
+        identity = json.loads(current.labels.get(labels.CONFIG, "{}")).get("image", "")
+        drift = ("in sync" if current.config_hash == container.config_hash
+                 else describe_change(current, container))
+        rows.append(StatusRow(container.name, container.member,
+                              current.status if current.status != "exited"
+                              else f"exited ({current.exit_code})",
+                              current.health or "-", container.address, ports or "-",
+                              identity[:12] or "-", drift))
+    wanted = {c.name for c in desired.containers}
+    for current in observed.containers:
+        if current.name not in wanted:
+            rows.append(StatusRow(current.name, current.member, current.status,
+                                  current.health or "-", "-", "-", "-", "not in the spec"))
+    return rows
+
+
+def render_table(rows: list[StatusRow]) -> str:
+    headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE", "DRIFT"]
+    table = [headers] + [list(asdict(r).values()) for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
+                     .rstrip() for row in table)
+
+
+def render_json(rows: list[StatusRow]) -> str:
+    return json.dumps([asdict(r) for r in rows], indent=2)

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""A fake `docker` CLI for unit tests: it answers from a JSON state file and logs every call.
+
+Put first on PATH (see the `fake_docker` fixture). It honours the `--format` templates our code
+passes (`{{.Names}}`, `{{.Label "k"}}`, ...), so a parser reading the wrong column reads
+the wrong value, as it would against the real CLI. Environment:
+  FAKE_DOCKER_STATE  JSON: {"containers": [{ID, Names, State, Status, Networks, Labels}],
+                     "networks": [{Id, Name, Labels, IPAM, Containers}],
+                     "images": [{Repository, Tag, ID}], "fail": {"ps": "message", ...},
+                     "sleep": seconds every create/start/stop takes}
+  FAKE_DOCKER_LOG    file that gets one JSON line per call: {"argv", "start", "end"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+
+FIELD = re.compile(r'\{\{\s*\.(\w+)(?:\s+"([^"]+)")?\s*\}\}')
+
+
+def render(template: str, item: dict) -> str:
+    def value(match: re.Match) -> str:
+        name, label = match.group(1), match.group(2)
+        if name == "Label":
+            return str((item.get("Labels") or {}).get(label, ""))
+        return str(item.get(name, ""))
+    return FIELD.sub(value, template)
+
+
+def option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1] if name in argv else ""
+
+
+def main(argv: list[str]) -> int:
+    with open(os.environ["FAKE_DOCKER_STATE"]) as file:
+        state = json.load(file)
+    started = time.time()
+    command = " ".join(a for a in argv[:2] if not a.startswith("-"))
+    key = argv[0] if argv[0] != "network" else f"network {argv[1]}"
+    code = 0
+    if key in state.get("fail", {}):
+        print(state["fail"][key], file=sys.stderr)
+        code = 1
+    elif argv[0] == "ps":
+        for c in state.get("containers", []):
+            print(render(option(argv, "--format"), c))
+    elif key == "network ls":
+        for n in state.get("networks", []):
+            print(render(option(argv, "--format"), {**n, "ID": n["Id"]}))
+    elif key == "network inspect":
+        wanted = argv[2:]
+        print(json.dumps([n for n in state.get("networks", []) if n["Id"] in wanted]))
+    elif argv[0] == "images":
+        for image in state.get("images", []):
+            print(render(option(argv, "--format"), image))
+    elif argv[0] in ("create", "start", "stop", "kill", "rm"):
+        time.sleep(float(state.get("sleep", 0)))
+    log = os.environ.get("FAKE_DOCKER_LOG")
+    if log:
+        with open(log, "a") as out:
+            out.write(json.dumps({"argv": argv, "command": command, "start": started,
+                                  "end": time.time()}) + "\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
