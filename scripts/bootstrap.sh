@@ -25,8 +25,18 @@ apt_install() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -q >/dev/null
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  # No package may start a daemon (openssh-server would start the system's sshd): the tests
+  # start what they need themselves, and stop it again.
+  local policy=/usr/sbin/policy-rc.d placed=""
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy" && placed=1
+  fi
+  local status=0
+  as_root apt-get update -q >/dev/null || status=$?
+  [ "$status" -ne 0 ] || as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q "${missing[@]}" >/dev/null || status=$?
+  if [ -n "$placed" ]; then as_root rm -f "$policy"; fi
+  return "$status"
 }
 
 ensure_venv() {
@@ -67,6 +77,14 @@ ensure_base_image() {
   log "cannot pull $BASE_IMAGE; building it from Debian's packages with mmdebstrap"
   command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
   mmdebstrap --quiet --variant=minbase bookworm - | docker import - "$BASE_IMAGE" >/dev/null
+}
+
+# What the tests use besides the engine: the remote-host harnesses (network namespaces, a
+# second dockerd, an sshd with its own config, a bridge and its FORWARD rule).
+TEST_PACKAGES=(openssh-server openssh-client iproute2 util-linux mount iptables procps)
+
+ensure_test_tools() {
+  apt_install "${TEST_PACKAGES[@]}"
 }
 
 bootstrap() {

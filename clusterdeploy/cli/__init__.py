@@ -11,9 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
-from . import logs, run, schema_doc, status, validate
+from . import lock, logs, run, schema_doc, status, validate
 
-COMMANDS = (validate, run, status, logs, schema_doc)
+COMMANDS = (validate, run, status, logs, lock, schema_doc)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ..clusterspec import load_spec
+from ..docker.lock import DEFAULT_TIMEOUT, timeout_seconds
 from ..lifecycle.runner import run as run_cluster
 from .options import add_spec, add_state_dir
 
@@ -19,6 +20,9 @@ def add(sub: Any) -> None:
     add_state_dir(parser)
     parser.add_argument("--data", action="append", metavar="KEY=VALUE",
                         help="pyinfra data for the deploy (repeatable)")
+    parser.add_argument("--lock-timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS", help="how long to wait for another deploy or run of "
+                                                f"the cluster (default {DEFAULT_TIMEOUT:g} s)")
     parser.set_defaults(func=run)
 
 
@@ -26,5 +30,6 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     once = args.once or os.environ.get("CI", "").lower() in ("1", "true", "yes")
     data = [f"state_dir={args.state_dir}", *(args.data or [])]
-    return run_cluster(spec, once=once,
-                       pyinfra_args=[arg for item in data for arg in ("--data", item)])
+    return run_cluster(spec, once=once, state_dir=args.state_dir,
+                       pyinfra_args=[arg for item in data for arg in ("--data", item)],
+                       lock_timeout=args.lock_timeout)

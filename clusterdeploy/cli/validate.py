@@ -1,4 +1,5 @@
-"""`clusterdeploy validate [SPEC]`: every problem at once, templates rendered, nothing touched."""
+"""`clusterdeploy validate [SPEC]`: every problem at once, templates rendered, build contexts
+read, nothing touched on any host."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from typing import Any
 
 from ..clusterspec import load_spec
+from ..core.images import desired_images
 from ..core.render import render_cluster
 from .options import SPEC_HELP
 
@@ -19,6 +21,7 @@ def add(sub: Any) -> None:
 def validate(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     render_cluster(spec)
+    desired_images(spec, {})  # every Dockerfile and build context readable as Docker reads it
     nodes = ", ".join(n.name for n in spec.nodes[:6]) + (", ..." if len(spec.nodes) > 6 else "")
     print(f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
           f"network {spec.network.name} {spec.network.subnet}")

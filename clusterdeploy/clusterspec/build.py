@@ -15,7 +15,13 @@ from ..errors import Problem
 from .model import GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
 from .schema import load_schema
-from .settings import container_settings, defaults_of, settings_defaults
+from .settings import (
+    container_settings,
+    defaults_of,
+    settings_defaults,
+    value_problems,
+    with_scaled_interval,
+)
 
 
 def default_subnet(cluster: str) -> str:
@@ -38,14 +44,22 @@ def _host(raw: dict[str, Any], base: Path) -> Host:
     )
 
 
+LARGEST_SUBNET = 16  # a /16 holds 65534 addresses: far more than a test cluster uses
+
+
 def _network(raw: dict[str, Any], cluster: str) -> tuple[ipaddress.IPv4Network, list[Problem]]:
     subnet = raw.get("subnet")
     try:
-        return ipaddress.IPv4Network(subnet or default_subnet(cluster)), []
+        network = ipaddress.IPv4Network(subnet or default_subnet(cluster))
     except ValueError as exc:
         return ipaddress.IPv4Network(default_subnet(cluster)), [Problem(
             "network.subnet", f"{subnet!r} is not a valid subnet: {exc}",
             "write a network address in CIDR form, e.g. 172.28.0.0/24")]
+    if network.prefixlen < LARGEST_SUBNET:
+        return ipaddress.IPv4Network(default_subnet(cluster)), [Problem(
+            "network.subnet", f"{network} is larger than a cluster can use",
+            f"use a /{LARGEST_SUBNET} or smaller, e.g. {network.network_address}/24")]
+    return network, []
 
 
 def _image(key: str, raw: dict[str, Any], base: Path) -> ImageDef:
@@ -56,6 +70,7 @@ def _image(key: str, raw: dict[str, Any], base: Path) -> ImageDef:
         context=(base / raw.get("context", ".")).resolve(),
         args={k: str(v) for k, v in raw.get("args", {}).items()},
         requires=tuple(raw.get("requires", [])),
+        network=raw.get("network", "default"),
     )
 
 
@@ -64,8 +79,9 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
     base = file.parent
     doc = defaults_of(load_schema(), document)
     cluster = doc["name"]
-    defaults_raw = settings_defaults(doc["defaults"])
+    defaults_raw = with_scaled_interval(settings_defaults(doc["defaults"]), doc["nodes"])
     defaults, problems = container_settings(defaults_raw, base, "defaults")
+    problems += value_problems(doc["defaults"], "defaults")
     network, found = _network(doc["network"], cluster)
     problems += found
     members, found = nodes(doc, defaults_raw, base, network)

@@ -8,12 +8,14 @@ the templates render is checked where they are rendered (core.render), before an
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import Problem
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
+from .schema import definition
 
 
 def semantic_problems(spec: Spec) -> list[Problem]:
@@ -39,6 +41,15 @@ def _unique(spec: Spec, attribute: str, label: str) -> list[Problem]:
                                     f"give each node its own {label}"))
         seen.add(value)
     return problems
+
+
+def check_hostnames(spec: Spec) -> list[Problem]:
+    """Every container's hostname is one Docker accepts, also one defaulted from a name."""
+    pattern = definition("hostname")["pattern"]
+    return [Problem(f"{m.path}.hostname", f"{m.hostname!r} (the default: the node's name) is "
+                                           f"not a valid hostname", definition("hostname")["x-fix"]
+                    + "; set hostname:")
+            for m in spec.members if re.fullmatch(pattern, m.hostname) is None]
 
 
 def check_unique_names(spec: Spec) -> list[Problem]:
@@ -220,21 +231,30 @@ def check_images(spec: Spec) -> list[Problem]:
 
 
 def check_templates(spec: Spec) -> list[Problem]:
+    """Each template exists, as a regular file inside the spec's folder (templates render in
+    a sandbox rooted there: core/sandbox.py)."""
     problems = []
     seen: set[tuple[str, str]] = set()
-    for node in spec.nodes:
-        for i, f in enumerate(node.settings.files):
-            if (str(f.template), node.path) in seen or f.template.is_file():
+    for member in spec.members:
+        for i, f in enumerate(member.settings.files):
+            where = "defaults" if member.settings.files == spec.defaults.files else member.path
+            if (str(f.template), where) in seen:
                 continue
-            seen.add((str(f.template), node.path))
-            where = "defaults" if node.settings.files == spec.defaults.files else node.path
-            problems.append(Problem(f"{where}.files[{i}].template",
-                                    f"template {f.template} does not exist",
-                                    "point it at a file, relative to the spec file"))
+            seen.add((str(f.template), where))
+            if not f.template.is_relative_to(spec.base_dir):
+                problems.append(Problem(f"{where}.files[{i}].template",
+                                        f"template {f.template} is outside the spec's folder "
+                                        f"{spec.base_dir}",
+                                        "keep templates (and what they include) in the spec's "
+                                        "folder or below it"))
+            elif not f.template.is_file():
+                problems.append(Problem(f"{where}.files[{i}].template",
+                                        f"template {f.template} does not exist",
+                                        "point it at a file, relative to the spec file"))
     return problems
 
 
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
-    check_unique_names, check_host_ports, check_container_ports, check_addresses,
+    check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
     check_sanitizers, check_images, check_templates,
 )

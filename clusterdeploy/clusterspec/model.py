@@ -144,6 +144,7 @@ class ImageDef:
     context: Path
     args: dict[str, str]
     requires: tuple[str, ...]
+    network: str = "default"
 
 
 @dataclass(frozen=True)

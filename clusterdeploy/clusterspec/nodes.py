@@ -15,7 +15,7 @@ from ..errors import Problem
 from .model import NODE, TESTER, ContainerSettings, Member, Tester
 from .ports import PortMapping, PortSyntaxError, parse_port
 from .schema import format_path, schema_problems
-from .settings import container_settings, merge
+from .settings import container_settings, merge, value_problems
 
 NODE_ONLY = ("name", "hostname", "container_name", "address", "ports")
 PATTERN_KEYS = ("name", "hostname", "container_name")
@@ -76,8 +76,10 @@ def _ports(raw: dict[str, Any], path: str, primary: int) -> tuple[tuple[PortMapp
 
 def _settings(inherited: dict[str, Any], own: dict[str, Any], base: Path, path: str,
               ) -> tuple[ContainerSettings, list[Problem]]:
+    """The merged settings; problems of the container's own values at its own path."""
     where = path if "healthcheck" in own else "defaults"
-    return container_settings(merge(inherited, own), base, where)
+    settings, problems = container_settings(merge(inherited, own), base, where)
+    return settings, problems + value_problems(own, path)
 
 
 def nodes(document: dict[str, Any], defaults: dict[str, Any], base: Path,

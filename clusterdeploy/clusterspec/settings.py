@@ -9,6 +9,7 @@ the strings Docker receives), `healthcheck` (the `http` shortcut becomes a curl 
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,21 @@ def defaults_of(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]
 def settings_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     """The `defaults` section with every container setting's schema default filled in."""
     return defaults_of(definition("containerSettings"), raw)
+
+
+CHECKS_PER_SECOND = 10
+
+
+def with_scaled_interval(defaults: dict[str, Any], nodes: Any) -> dict[str, Any]:
+    """`defaults` with a health-check interval that scales with the node count where none is
+    written: every check is a `docker exec`, and at 100 nodes a 1 s interval alone would load
+    two cores (nodes then turn unhealthy)."""
+    check = defaults.get("healthcheck")
+    if not check or "interval" in check:
+        return defaults
+    count = len(nodes) if isinstance(nodes, list) else int(nodes["count"])
+    seconds = max(1, math.ceil(count / CHECKS_PER_SECOND))
+    return {**defaults, "healthcheck": {**check, "interval": f"{seconds}s"}}
 
 
 def merge(inherited: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +111,33 @@ def _health(raw: dict[str, Any], service_ports: dict[str, int], path: str,
                 f"http://127.0.0.1:{number}{raw['http']}")
     return HealthCheck(test=test, interval=raw["interval"], timeout=raw["timeout"],
                        retries=int(raw["retries"]), start_period=raw["start_period"]), problems
+
+
+MAX_SECONDS = 24 * 3600.0
+MIN_CHECK_SECONDS = 0.001
+
+
+def value_problems(written: dict[str, Any], path: str) -> list[Problem]:
+    """What Docker would refuse in settings as written at `path` (defaults, a node, the
+    tester): an environment value with a line break (an env file cannot carry one), a
+    duration over a day, a health-check time under 1 ms (0 would mean Docker's default)."""
+    problems = [Problem(f"{path}.environment.{name}", "the value holds a line break or NUL",
+                        "put multi-line values in a file (files:) and point to it")
+                for name, value in (written.get("environment") or {}).items()
+                if any(c in env_value(value) for c in "\n\r\0")]
+    check = written.get("healthcheck") or {}
+    durations: list[tuple[str, str, float]] = [
+        (key, written[key], 0.0) for key in ("stop_grace_period", "ready_timeout")
+        if key in written]
+    durations += [(f"healthcheck.{key}", check[key], 0.0 if key == "start_period"
+                   else MIN_CHECK_SECONDS)
+                  for key in ("interval", "timeout", "start_period") if key in check]
+    for key, text, low in durations:
+        seconds = parse_duration(text)
+        if not low <= seconds <= MAX_SECONDS:
+            problems.append(Problem(f"{path}.{key}", f"{text} is outside {low * 1000:g} ms-24 h",
+                                    "write a duration within it"))
+    return problems
 
 
 def container_settings(raw: dict[str, Any], base: Path, path: str,

@@ -53,6 +53,7 @@ class Build(Action):
     kind = Kind.BUILD
     image: DesiredImage
     requires: tuple[DesiredImage, ...] = ()  # what it is built from, in build order
+    tag_latest: bool = True  # `<tag>:latest` is free or ours
 
     @property
     def target(self) -> str:

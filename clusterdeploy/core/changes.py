@@ -7,7 +7,7 @@ import json
 
 from . import labels
 from .desired import DesiredContainer
-from .observed import ObservedContainer
+from .observed import Attachment, ObservedContainer
 
 
 def not_running(container: ObservedContainer) -> str:
@@ -24,7 +24,7 @@ def describe_change(current: ObservedContainer, desired: DesiredContainer) -> st
         before = None
     if not isinstance(before, dict):
         return "config changed"
-    after = desired.hash_input()
+    after = desired.label_input()
     changes = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
@@ -36,3 +36,36 @@ def describe_change(current: ObservedContainer, desired: DesiredContainer) -> st
         else:
             changes.append(f"{key} changed")
     return "; ".join(changes) or "config changed"
+
+
+def drift(desired: DesiredContainer, attachment: Attachment | None) -> str:
+    """How the container's wiring differs from its config ("" when it does not): the network,
+    its address and alias, the published ports, the rendered-files mount, the hostname."""
+    if attachment is None:
+        return ""
+    found = []
+    wired = attachment.networks.get(desired.network)
+    if wired is None:
+        found.append(f"not attached to {desired.network}")
+    else:
+        address, aliases = wired
+        if address != desired.address:
+            found.append(f"address {address or 'none'}, want {desired.address}")
+        if desired.hostname not in aliases:
+            found.append(f"alias {desired.hostname} missing on {desired.network}")
+    others = sorted(set(attachment.networks) - {desired.network})
+    if others:
+        found.append(f"also attached to {', '.join(others)}")
+    wanted_ports = {str(p) for p in desired.ports}
+    if attachment.ports != wanted_ports:
+        missing = sorted(wanted_ports - attachment.ports)
+        extra = sorted(attachment.ports - wanted_ports)
+        found.append("published ports differ: " + "; ".join(filter(None, [
+            f"missing {', '.join(missing)}" if missing else "",
+            f"extra {', '.join(extra)}" if extra else ""])))
+    for mount in desired.mounts:
+        if mount not in attachment.mounts:
+            found.append(f"mount {mount} missing")
+    if attachment.hostname != desired.hostname:
+        found.append(f"hostname {attachment.hostname}, want {desired.hostname}")
+    return "; ".join(found)

@@ -73,6 +73,15 @@ class DesiredContainer:
             data[HASH_KEYS.get(field.name, field.name)] = canonical
         return data
 
+    def label_input(self) -> dict[str, Any]:
+        """`hash_input` with environment values hashed: what the config label shows (labels
+        are readable by anyone who can list containers; environment values are often secrets).
+        Enough to say which variable changed."""
+        data = self.hash_input()
+        data["environment"] = {key: "sha256:" + sha256_bytes(value.encode())[:16]
+                               for key, value in self.environment.items()}
+        return data
+
 
 # Fields the config hash leaves out, and why.
 NOT_HASHED = {

@@ -56,8 +56,9 @@ def _to_regex(pattern: str) -> re.Pattern[str]:
 
 
 def parse_dockerignore(text: str) -> list[IgnorePattern]:
+    """The patterns of a `.dockerignore`; ValueError naming the line of one that is invalid."""
     patterns = []
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -68,7 +69,12 @@ def parse_dockerignore(text: str) -> list[IgnorePattern]:
         if line == ".":
             continue
         literal = re.split(r"[*?\[\\]", line, maxsplit=1)[0]
-        patterns.append(IgnorePattern(_to_regex(line), negated, literal))
+        try:
+            regex = _to_regex(line)
+        except re.error as exc:
+            raise ValueError(f".dockerignore line {number}: {raw.strip()!r} is not a valid "
+                             f"pattern ({exc})") from None
+        patterns.append(IgnorePattern(regex, negated, literal))
     return patterns
 
 
@@ -101,7 +107,11 @@ def context_files(context: Path) -> Iterator[str]:
     """The files Docker would send from `context`, as relative posix paths in a fixed order
     (directory by directory, names sorted)."""
     ignore_file = context / ".dockerignore"
-    patterns = parse_dockerignore(ignore_file.read_text()) if ignore_file.is_file() else []
+    try:
+        text = ignore_file.read_bytes().decode("utf-8") if ignore_file.is_file() else ""
+    except UnicodeDecodeError:
+        raise ValueError(f"{ignore_file} is not UTF-8") from None
+    patterns = parse_dockerignore(text)
     for root, dirs, files in os.walk(context):
         rel_root = os.path.relpath(root, context)
         rel_root = "" if rel_root == "." else rel_root.replace(os.sep, "/")

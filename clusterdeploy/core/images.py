@@ -11,12 +11,15 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..clusterspec import GoBuild, ImageDef, Spec
+from ..errors import Problem, SpecError
 from .dockerignore import context_files
 from .hashing import canonical_hash
 
@@ -34,6 +37,7 @@ class DesiredImage:
     build_args: dict[str, str]
     requires: tuple[str, ...]
     bases: tuple[str, ...]  # external images it is built FROM
+    network: str = "default"  # the network of its RUN steps; not part of what it is
 
     @property
     def ref(self) -> str:
@@ -152,13 +156,23 @@ def _uses(rel: str, source: str) -> bool:
 
 def context_digest(context: Path, sources: list[str] | None = None) -> str:
     """sha256 over the context files a build uses (all of them when `sources` is None):
-    path, executable bit and content of each, after `.dockerignore`."""
+    path, executable bit and content of each, after `.dockerignore`. A symlink counts as
+    where it points (Docker sends the link, not its target); anything but a regular file or
+    a symlink (a FIFO, a device) is a ValueError: Docker cannot send it, and reading it could
+    block forever."""
     digest = hashlib.sha256()
     for rel in context_files(context):
         if sources is not None and not any(_uses(rel, s) for s in sources):
             continue
         path = context / rel
-        executable = path.stat().st_mode & 0o111 != 0
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            digest.update(f"{rel}\0link\0{os.readlink(path)}\0".encode())
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{rel} in the build context is not a regular file "
+                             f"(add it to .dockerignore)")
+        executable = info.st_mode & 0o111 != 0
         digest.update(f"{rel}\0{int(executable)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -180,8 +194,26 @@ def image_order(images: Mapping[str, ImageDef]) -> list[str]:
     return ordered
 
 
+def _problem(spec: Spec, key: str, field: str, exc: Exception) -> SpecError:
+    text = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror \
+        else str(exc)
+    return SpecError([Problem(f"images.{key}.{field}", text,
+                              "fix it, or leave it out of the build context", spec.display)])
+
+
+def _dockerfile(spec: Spec, key: str) -> str:
+    try:
+        return spec.images[key].dockerfile.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _problem(spec, key, "dockerfile", ValueError(
+            f"{spec.images[key].dockerfile} is not UTF-8 (byte {exc.start})")) from None
+    except OSError as exc:
+        raise _problem(spec, key, "dockerfile", exc) from None
+
+
 def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage]:
-    """The images to have on a host, in build order, each with its content hash."""
+    """The images to have on a host, in build order, each with its content hash; SpecError
+    when a Dockerfile or a build context cannot be read as Docker would read it."""
     built: dict[str, DesiredImage] = {}
     digests: dict[tuple[Path, tuple[str, ...] | None], str] = {}
     for key in image_order(spec.images):
@@ -192,12 +224,19 @@ def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage
         for required in image.requires:
             args[required_arg(required)] = built[required].ref
         internal = {required_arg(r) for r in image.requires}
-        dockerfile_text = image.dockerfile.read_text()
-        bases = tuple(normalize_ref(r) for r in external_bases(dockerfile_text, args, internal))
-        sources = copy_sources(dockerfile_text)
+        dockerfile_text = _dockerfile(spec, key)
+        try:
+            bases = tuple(normalize_ref(r)
+                          for r in external_bases(dockerfile_text, args, internal))
+            sources = copy_sources(dockerfile_text)
+        except ValueError as exc:
+            raise _problem(spec, key, "dockerfile", exc) from None
         key_ = (image.context, None if sources is None else tuple(sources))
         if key_ not in digests:
-            digests[key_] = context_digest(image.context, sources)
+            try:
+                digests[key_] = context_digest(image.context, sources)
+            except (ValueError, OSError) as exc:
+                raise _problem(spec, key, "context", exc) from None
         image_hash = canonical_hash({
             "dockerfile": dockerfile_text,
             "context": digests[key_],
@@ -206,5 +245,5 @@ def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage
             "bases": {ref: base_ids.get(ref, MISSING) for ref in bases},
         })
         built[key] = DesiredImage(key, image.tag, image_hash, image.dockerfile, image.context,
-                                  args, image.requires, bases)
+                                  args, image.requires, bases, image.network)
     return list(built.values())

@@ -10,6 +10,17 @@ from . import labels
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """How a container is wired, as Docker reports it: what drifts when someone runs
+    `docker network disconnect` or recreates a container by hand."""
+
+    hostname: str
+    networks: dict[str, tuple[str, tuple[str, ...]]]  # network -> (static address, aliases)
+    ports: frozenset[str]  # `HOST_IP:HOST_PORT:CONTAINER_PORT/PROTO`, as PortMapping prints
+    mounts: frozenset[str]  # `SOURCE:DESTINATION:ro|rw` of bind mounts
+
+
+@dataclass(frozen=True)
 class ObservedContainer:
     id: str
     name: str
@@ -18,6 +29,7 @@ class ObservedContainer:
     health: str | None  # starting, healthy, unhealthy; None without a health check (or stopped)
     labels: dict[str, str]
     networks: tuple[str, ...]
+    attachment: Attachment | None = None  # None: not observed (a captured `docker ps` alone)
 
     @property
     def running(self) -> bool:
@@ -55,10 +67,17 @@ class ObservedState:
     containers: tuple[ObservedContainer, ...] = ()  # the cluster's containers
     networks: tuple[ObservedNetwork, ...] = ()
     images: dict[str, str] = field(default_factory=dict)  # repo:tag -> image ID
+    own_images: frozenset[str] = frozenset()  # IDs of the images clusterdeploy built
     files: dict[str, str] = field(default_factory=dict)  # host path -> sha256
+    files_root_exists: bool = False
 
     def container(self, name: str) -> ObservedContainer | None:
         return next((c for c in self.containers if c.name == name), None)
 
     def network(self, name: str) -> ObservedNetwork | None:
         return next((n for n in self.networks if n.name == name), None)
+
+    def may_tag(self, ref: str) -> bool:
+        """Whether clusterdeploy may point `ref` at its image: the tag is free, or names an
+        image clusterdeploy built (never a tag of someone else's image)."""
+        return ref not in self.images or self.images[ref] in self.own_images

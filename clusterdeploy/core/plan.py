@@ -12,6 +12,7 @@ from ..errors import DeployError, on_host
 from .actions import (
     Action,
     Build,
+    CollectLogs,
     Create,
     CreateNetwork,
     Recreate,
@@ -23,11 +24,12 @@ from .actions import (
     Wait,
     WriteFile,
 )
-from .changes import describe_change, not_running
+from .changes import describe_change, drift, not_running
 from .desired import DesiredState
 from .hashing import sha256_bytes
 from .images import DesiredImage
 from .observed import ObservedContainer, ObservedState
+from .ownership import is_ours
 
 
 def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list[Action]:
@@ -55,6 +57,8 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
         elif current.config_hash != container.config_hash:
             container_actions.append(Recreate(cause=describe_change(current, container),
                                               container=container, old=current))
+        elif cause := drift(container, current.attachment):
+            container_actions.append(Recreate(cause=cause, container=container, old=current))
         elif not current.running:
             container_actions.append(Start(cause=not_running(current), container=container))
 
@@ -82,7 +86,14 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
     stale = sorted({posixpath.dirname(p) for p in observed.files
                     if posixpath.dirname(posixpath.dirname(p)) == desired.files_root}
                    - wanted_dirs)
-    actions += [RemoveFiles(cause="no longer in the spec", directory=d) for d in stale]
+    actions += [RemoveFiles(cause="no longer in the spec", directory=d) for d in stale
+                if is_ours(d, desired.cluster, observed)]
+    going = [*(a.container for a in removed),
+             *(a.old for a in container_actions if isinstance(a, Recreate))]
+    if going:  # their logs outlive them: a crash a redeploy "repaired" can still be read
+        actions.insert(0, CollectLogs(cause="before they are removed or replaced",
+                                      containers=tuple(sorted(going, key=lambda c: c.name)),
+                                      label="deploy"))
     return actions
 
 
@@ -99,6 +110,11 @@ def _check_ownership(desired: DesiredState, observed: ObservedState, host: str) 
                 f"container {container.name} already exists and belongs to {whose}; "
                 f"clusterdeploy leaves it alone (remove or rename it, or choose another "
                 f"container_name for {container.member})"))
+    if observed.files_root_exists and not is_ours(desired.files_root, desired.cluster, observed):
+        problems.append(where(
+            f"{desired.files_root} exists and was not made by clusterdeploy for cluster "
+            f"{desired.cluster}; clusterdeploy writes nothing there (choose another state_dir, "
+            f"or remove that directory)"))
     network = observed.network(desired.network.name)
     if network is not None and network.cluster != desired.cluster:
         whose = f"cluster {network.cluster!r}" if network.cluster else "no clusterdeploy cluster"
@@ -131,8 +147,10 @@ def _image_actions(desired: DesiredState, observed: ObservedState) -> list[Build
             previous = observed.images.get(image.latest)
             cause = "content changed" if previous else "not on the host"
             actions.append(Build(cause=f"{cause} ({image.key})", image=image,
-                                 requires=_required(image, desired.build_chain)))
-        elif observed.images.get(image.latest) != observed.images[image.ref]:
+                                 requires=_required(image, desired.build_chain),
+                                 tag_latest=observed.may_tag(image.latest)))
+        elif observed.images.get(image.latest) != observed.images[image.ref] and \
+                observed.may_tag(image.latest):
             actions.append(Tag(cause=f"points to {image.ref}", image=image))
     return actions
 

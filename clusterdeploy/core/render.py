@@ -6,18 +6,18 @@ The context every template sees (documented in the README):
             ports (service ports by name), index (1-based), role ("node" or "tester")
   replicas  every node, in spec order, each shaped like `node`
   vars      the spec's `vars`
-A template that fails (syntax error, undefined variable) is a SpecError naming the template,
-its line and the first container that hits it, raised before anything changes. The whole
-cluster is rendered once, by `render_cluster`, and handed on as a value.
+Templates render in a sandbox rooted at the spec's folder (core/sandbox.py). A template that
+fails (syntax error, undefined variable, an error of its own code, a bound reached) is a
+SpecError naming the template, its line and the first container that hits it, raised before
+anything changes. The whole cluster is rendered once, by `render_cluster`, and handed on as a
+value.
 """
 
 from __future__ import annotations
 
-import shlex
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import jinja2
 
 from ..clusterspec import FileTemplate, Member, Spec
 from ..errors import Problem, SpecError
+from .sandbox import sandbox
 
 TEMPLATE_FIX = "fix the template or the variable it uses"
 
@@ -37,18 +38,6 @@ class RenderedFile:
 
 
 Rendered = Mapping[str, tuple[RenderedFile, ...]]  # container name -> its files
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader("/"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["shquote"] = lambda value: shlex.quote(str(value))
-    return env
 
 
 def member_context(member: Member) -> dict[str, Any]:
@@ -104,15 +93,22 @@ def _render(spec: Spec, template: FileTemplate, context: dict[str, Any], who: st
     """One file, or a one-problem SpecError (its path is filled in by the caller)."""
     shown = _show(spec, template.template)
     try:
-        return _environment().get_template(str(template.template).lstrip("/")).render(
-            context).encode()
+        name = template.template.relative_to(spec.base_dir).as_posix()
+        return sandbox(spec.base_dir).render(name, context).encode()
     except jinja2.TemplateSyntaxError as exc:
         line = f" line {exc.lineno}" if exc.lineno else ""
         message = f"{shown}{line}: syntax error: {exc.message}"
     except jinja2.UndefinedError as exc:
         message = f"{shown}{_template_line(exc, template.template)}: {exc.message}"
+    except jinja2.TemplateNotFound as exc:
+        message = f"{shown}{_template_line(exc, template.template)}: no template {exc.name}"
     except jinja2.TemplateError as exc:
-        message = f"{shown}: {exc}"
+        message = f"{shown}{_template_line(exc, template.template)}: {exc}"
+    except ValueError:  # not inside the spec's folder (the spec check says so first)
+        message = f"{shown}: outside the spec's folder"
+    except (Exception, RecursionError) as exc:  # the template's own code failed
+        message = f"{shown}{_template_line(exc, template.template)}: {type(exc).__name__}: " \
+                  f"{str(exc).splitlines()[0] if str(exc) else 'failed'}"
     raise SpecError([Problem("", f"{message}, rendering {who}", TEMPLATE_FIX)])
 
 

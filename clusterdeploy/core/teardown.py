@@ -1,15 +1,14 @@
 """plan_teardown(observed) -> the actions that remove a cluster from a host, logs first.
 
 Graceful (stop: SIGTERM, then each container's grace period) or forced (kill); only what is
-labelled with the cluster is touched.
+labelled with the cluster is touched, and only a files root proven the cluster's is removed.
 """
 
 from __future__ import annotations
 
-import posixpath
-
 from .actions import Action, CollectLogs, Kill, Remove, RemoveFiles, RemoveNetwork, Stop
 from .observed import ObservedState
+from .ownership import is_ours
 
 
 def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
@@ -27,6 +26,6 @@ def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
     actions += [Remove(cause="teardown", container=c) for c in containers]
     actions += [RemoveNetwork(cause="teardown", network=n)
                 for n in observed.networks if n.cluster == cluster]
-    if any(posixpath.dirname(posixpath.dirname(p)) == files_root for p in observed.files):
+    if observed.files_root_exists and is_ours(files_root, cluster, observed):
         actions.append(RemoveFiles(cause="teardown", directory=files_root))
     return actions

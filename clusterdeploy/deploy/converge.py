@@ -3,10 +3,12 @@ observe once, plan, apply the plan phase by phase."""
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from pathlib import Path
 
 from pyinfra import host, logger
+from pyinfra.api import StringCommand
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.connectors.local import LocalConnector
 
@@ -17,12 +19,21 @@ from ..core.observed import ObservedState
 from ..core.plan import plan
 from ..core.render import Rendered, render_cluster
 from ..core.teardown import plan_teardown
-from ..docker.engine import build_image_ids
+from ..docker.engine import Engine, build_image_ids
+from ..docker.lock import (
+    DEFAULT_TIMEOUT,
+    ClusterLock,
+    Holder,
+    command_line,
+    inherited_token,
+    lock_dir,
+    timeout_seconds,
+)
 from ..errors import ClusterDeployError, docker_unreachable
 from .context import ApplyContext
 from .facts import ClusterState
 from .phases import apply
-from .tunables import DEFAULT_PARALLELISM, DEFAULT_STATE_DIR
+from .tunables import DEFAULT_PARALLELISM, DEFAULT_STATE_DIR, checked_state_dir
 
 
 def current_cluster() -> tuple[Spec, Rendered]:
@@ -63,7 +74,7 @@ def _context(spec: Spec, target: Host) -> ApplyContext:
 
 
 def _state_dir() -> str:
-    return str(host.data.get("state_dir", DEFAULT_STATE_DIR))
+    return checked_state_dir(host.data.get("state_dir", DEFAULT_STATE_DIR))
 
 
 def observe(spec: Spec, target: Host) -> ObservedState:
@@ -84,11 +95,32 @@ def _log_plan(spec: Spec, actions: list[Action], idle: str) -> None:
         logger.info(f"[{host.name}]   {action}")
 
 
+def _run_on_host(script: str) -> tuple[int, str]:
+    ok, output = host.run_shell_command(StringCommand("sh -s"), _stdin=script)
+    return (0 if ok else 1), output.stdout
+
+
+def _lock(spec: Spec, target: Host) -> None:
+    """Take the cluster's lock on this host before looking at it; it is released when this
+    process ends (however the deploy ends), or broken later if the process is killed."""
+    lock = ClusterLock(_run_on_host, target.name, lock_dir(_state_dir(), spec.name),
+                       Holder.here(command_line(), inherited_token()))
+    lock.acquire(timeout_seconds(host.data.get("lock_timeout", DEFAULT_TIMEOUT)),
+                 say=lambda text: logger.warning(f"[{host.name}] {text}"))
+    if lock.taken:
+        def release() -> None:  # pyinfra's connection is gone by then: a fresh one
+            with Engine(target) as engine:
+                lock.run = engine.run
+                lock.release()
+        atexit.register(release)
+
+
 def _converge(make_plan: Callable[[Spec, Rendered, Host, ObservedState], list[Action]],
               idle: Callable[[Spec], str]) -> None:
     try:
         spec, rendered = current_cluster()
         target = this_host()
+        _lock(spec, target)
         actions = make_plan(spec, rendered, target, observe(spec, target))
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc

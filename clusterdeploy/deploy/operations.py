@@ -8,6 +8,8 @@ host's connector, so the same code serves the local engine and SSH hosts.
 
 from __future__ import annotations
 
+import posixpath
+import secrets
 import shlex
 from collections.abc import Generator, Sequence
 from typing import Any
@@ -31,7 +33,7 @@ from ..core.actions import (
     Wait,
     WriteFile,
 )
-from ..core.images import DesiredImage
+from ..core.ownership import marker
 from ..docker import commands
 from ..docker.errors import build_failure, explain
 from ..docker.parallel import parallel_script, parse_failures
@@ -48,19 +50,19 @@ def _shell(command: Sequence[str]) -> StringCommand:
     return StringCommand(shlex.join(command))
 
 
-def _run_build(state: Any, host: Any, image: DesiredImage, stream: bool) -> bool:
-    ok, output = host.run_shell_command(StringCommand(commands.build_shell(image)),
-                                        print_output=stream)
-    return True if ok else fail(host, build_failure(image, output.output_lines))
+def _run_build(state: Any, host: Any, action: Build, stream: bool) -> bool:
+    build = commands.build_shell(action.image, tag_latest=action.tag_latest)
+    ok, output = host.run_shell_command(StringCommand(build), print_output=stream)
+    return True if ok else fail(host, build_failure(action.image, output.output_lines))
 
 
-def _run_ship(state: Any, host: Any, action: Build, name: str) -> bool:
-    ok, message = transport.ship(host, action.image, action.requires)
-    return True if ok else fail(host, f"{name}: {message}")
+def _run_ship(state: Any, host: Any, action: Build, where: str) -> bool:
+    ok, message = transport.ship(host, where, action.image, action.requires, action.tag_latest)
+    return True if ok else fail(host, message)
 
 
-def _run_remote_build(state: Any, host: Any, action: Build) -> bool:
-    ok, message = transport.build_remotely(host, action.image)
+def _run_remote_build(state: Any, host: Any, action: Build, where: str) -> bool:
+    ok, message = transport.build_remotely(host, where, action.image, action.tag_latest)
     return True if ok else fail(host, message)
 
 
@@ -82,9 +84,9 @@ def images(actions: list[Build | Tag], context: ApplyContext) -> Commands:
         elif context.how == "ship":
             yield FunctionCommand(_run_ship, (action, context.host.name), {})
         elif context.how == "build":
-            yield FunctionCommand(_run_remote_build, (action,), {})
+            yield FunctionCommand(_run_remote_build, (action, context.host.name), {})
         else:
-            yield FunctionCommand(_run_build, (action.image, context.stream_builds), {})
+            yield FunctionCommand(_run_build, (action, context.stream_builds), {})
 
 
 @operation()
@@ -150,7 +152,8 @@ def files(actions: list[WriteFile | RemoveFiles], context: ApplyContext) -> Comm
     for action in actions:
         if isinstance(action, WriteFile):
             by_directory.setdefault(action.container.files_host_dir, []).append(action.file)
-    script = [commands.write_files(directory, written)
+    root = posixpath.dirname(next(iter(by_directory), "/"))
+    script = [commands.write_files(root, marker(context.cluster), directory, written)
               for directory, written in by_directory.items()]
     script += [f"rm -rf -- {shlex.quote(a.directory)}" for a in actions
                if isinstance(a, RemoveFiles)]
@@ -158,8 +161,9 @@ def files(actions: list[WriteFile | RemoveFiles], context: ApplyContext) -> Comm
 
 
 def _run_parallel(state: Any, host: Any, units: list[tuple[str, list[list[str]]]], limit: int,
-                  images_by_container: dict[str, str], where: str) -> bool:
-    script = parallel_script(units, limit)
+                  images_by_container: dict[str, str], where: str,
+                  private: tuple[str, dict[str, bytes]] | None = None) -> bool:
+    script = parallel_script(units, limit, private)
     ok, output = host.run_shell_command(StringCommand("bash -s"), _stdin=script)
     if ok:
         return True
@@ -171,9 +175,10 @@ def _run_parallel(state: Any, host: Any, units: list[tuple[str, list[list[str]]]
         for name, text in sorted(failures.items())))
 
 
-def container_units(actions: Sequence[Create | Recreate | Start], cluster: str,
+def container_units(actions: Sequence[Create | Recreate | Start], cluster: str, private: str,
                     ) -> list[tuple[str, list[list[str]]]]:
-    """Each action's docker commands, run in order as one unit."""
+    """Each action's docker commands, run in order as one unit; environments are read from
+    `<private>/<container>.env`."""
     units = []
     for action in actions:
         name = action.container.name
@@ -183,7 +188,8 @@ def container_units(actions: Sequence[Create | Recreate | Start], cluster: str,
         replace = ([commands.stop_containers([action.old.id]),
                     commands.remove_containers([action.old.id])]
                    if isinstance(action, Recreate) else [])
-        units.append((name, [*replace, commands.create_container(action.container, cluster),
+        env = posixpath.join(private, f"{name}.env")
+        units.append((name, [*replace, commands.create_container(action.container, cluster, env),
                              commands.start_container(name)]))
     return units
 
@@ -195,9 +201,12 @@ def containers(actions: list[Create | Recreate | Start], context: ApplyContext) 
         host.noop("no container to create or start")
         return
     images_by_container = {a.container.name: a.container.image for a in actions}
-    yield FunctionCommand(_run_parallel, (container_units(actions, context.cluster),
+    private = f"/tmp/clusterdeploy-{secrets.token_hex(16)}"  # made exclusively by the script
+    environments = {f"{a.container.name}.env": commands.env_file(a.container.environment)
+                    for a in actions if not isinstance(a, Start) and a.container.environment}
+    yield FunctionCommand(_run_parallel, (container_units(actions, context.cluster, private),
                                           context.parallelism, images_by_container,
-                                          context.host.name), {})
+                                          context.host.name, (private, environments)), {})
 
 
 @operation()

@@ -1,10 +1,11 @@
-"""Images onto a remote Docker host without a registry.
+"""Images onto a remote Docker host without a registry, through pyinfra's SSH connection.
 
-ship:  build on this machine when it lacks the image, `docker save` it to a file, upload the
-       file over the host's connection (pyinfra's SSH), `docker load` it there.
-build: upload the build context (what `.dockerignore` keeps, plus the Dockerfile) as a tar and
-       run `docker build` there.
-Either way the content hash decides beforehand: a host that has the hash gets nothing.
+ship:  build on this machine where it lacks the image, then stream `docker save` into
+       `docker load` running on the host (the bytes go through an exec channel's stdin).
+build: stream the build context (what `.dockerignore` keeps, plus the Dockerfile) as a tar
+       into `docker build -` running on the host.
+Neither needs the SFTP subsystem nor leaves a file on the host. The content hash decides
+beforehand: a host that has the hash gets nothing. Every failure is one message naming the host.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import shlex
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
-from pyinfra.api import StringCommand
+import paramiko
+from pyinfra.connectors.ssh import SSHConnector
 
 from ..core.dockerignore import context_files
 from ..core.images import DesiredImage
@@ -26,13 +27,13 @@ from ..docker import commands
 from ..docker.engine import Engine
 from ..docker.errors import build_failure
 
-LOCAL_BUILD_ENV = {**os.environ, **commands.BUILD_ENV}
-REMOTE_TMP = "/tmp"
+CHUNK = 1 << 20
 
 
 def build_locally(image: DesiredImage) -> tuple[bool, list[str]]:
-    """Build on this machine; (ok, output lines)."""
-    result = subprocess.run(commands.build_image(image), env=LOCAL_BUILD_ENV,
+    """Build on this machine (tagged by content hash only); (ok, output lines)."""
+    result = subprocess.run(commands.build_image(image, tag_latest=False),
+                            env={**os.environ, **commands.BUILD_ENV},
                             capture_output=True, text=True, check=False)
     return result.returncode == 0, (result.stdout + result.stderr).splitlines()
 
@@ -51,13 +52,13 @@ def ensure_local(target: DesiredImage, requires: Sequence[DesiredImage],
     return True, target, []
 
 
-def context_tar(image: DesiredImage, destination: Path) -> str:
+def context_tar(image: DesiredImage, destination: IO[bytes]) -> str:
     """Write the build context as a tar; return the Dockerfile's path inside it."""
     try:
         dockerfile = image.dockerfile.relative_to(image.context).as_posix()
     except ValueError:
         dockerfile = ".clusterdeploy.Dockerfile"
-    with tarfile.open(destination, "w") as tar:
+    with tarfile.open(fileobj=destination, mode="w") as tar:
         for rel in context_files(image.context):
             tar.add(image.context / rel, arcname=rel, recursive=False)
         if dockerfile not in tar.getnames():  # excluded by .dockerignore, or outside the context
@@ -65,40 +66,77 @@ def context_tar(image: DesiredImage, destination: Path) -> str:
     return dockerfile
 
 
-def upload_and_run(host: Any, local: Path, remote: str, script: str) -> tuple[bool, list[str]]:
-    """Upload a file over the host's connection, then run `script` ($F is the upload)."""
-    if not host.put_file(str(local), remote):
-        return False, [f"upload of {local.name} to {remote} failed"]
-    command = f"F={shlex.quote(remote)}; {script}; status=$?; rm -f \"$F\"; exit $status"
-    ok, output = host.run_shell_command(StringCommand(command))
-    return ok, output.output_lines
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
 
 
-def ship(host: Any, image: DesiredImage, requires: Sequence[DesiredImage]) -> tuple[bool, str]:
-    """Build here if needed, then save, upload and load. (ok, error message)."""
+def stream_into(host: Any, command: str, source: Iterator[bytes]) -> tuple[int, list[str]]:
+    """Run `command` on the host with `source` as its stdin, over pyinfra's SSH connection;
+    (exit status, output lines: stdout and stderr together)."""
+    connector = host.connector
+    if not isinstance(connector, SSHConnector) or connector.client is None:
+        raise OSError("images travel only over an SSH connection")
+    transport = connector.client.get_transport()
+    if transport is None:
+        raise OSError("the SSH connection is closed")
+    channel = transport.open_session()
+    try:
+        channel.set_combine_stderr(True)
+        channel.exec_command(command)
+        for chunk in source:
+            channel.sendall(chunk)
+        channel.shutdown_write()
+        output = b"".join(iter(lambda: channel.recv(CHUNK), b""))
+        return channel.recv_exit_status(), output.decode(errors="replace").splitlines()
+    finally:
+        channel.close()
+
+
+def _tail(lines: list[str]) -> str:
+    return " ".join(lines[-3:]) or "no output"
+
+
+def ship(host: Any, where: str, image: DesiredImage, requires: Sequence[DesiredImage],
+         tag_latest: bool) -> tuple[bool, str]:
+    """Build here if needed, then stream `docker save` into `docker load` there."""
     ok, failed, lines = ensure_local(image, requires)
     if not ok:
         return False, build_failure(failed, lines, where="this machine")
-    with tempfile.TemporaryDirectory(prefix="clusterdeploy-ship-") as tmp:
-        archive = Path(tmp) / f"{image.tag.replace('/', '_')}-{image.hash[:16]}.tar"
-        saved = subprocess.run(["docker", "save", "-o", str(archive), image.ref],
-                               capture_output=True, text=True, check=False)
-        if saved.returncode != 0:
-            return False, f"docker save {image.ref} failed here: {saved.stderr.strip()}"
-        remote = f"{REMOTE_TMP}/{archive.name}"
-        load = (f'docker load -i "$F" >/dev/null && '
-                f"{shlex.join(commands.tag_image(image.ref, image.latest))}")
-        ok, lines = upload_and_run(host, archive, remote, load)
-    if not ok:
-        return False, f"loading {image.ref} on {host.name} failed: {' '.join(lines[-3:])}"
+    save = subprocess.Popen(["docker", "save", "--", image.ref], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert save.stdout is not None and save.stderr is not None
+    load = "docker load"
+    if tag_latest:
+        load += f" && {shlex.join(commands.tag_image(image.ref, image.latest))}"
+    try:
+        status, lines = stream_into(host, load, _chunks(save.stdout))
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        save.kill()
+        return False, f"{where}: sending {image.ref} failed: {exc or type(exc).__name__}"
+    finally:
+        save.stdout.close()
+    problem = save.stderr.read().decode(errors="replace").strip()
+    save.stderr.close()
+    if save.wait() != 0:
+        return False, f"{where}: docker save {image.ref} failed here: {problem}"
+    if status != 0:
+        return False, f"{where}: loading {image.ref} failed: {_tail(lines)}"
     return True, ""
 
 
-def build_remotely(host: Any, image: DesiredImage) -> tuple[bool, str]:
-    """Upload the context and build on the host."""
-    with tempfile.TemporaryDirectory(prefix="clusterdeploy-ctx-") as tmp:
-        archive = Path(tmp) / f"context-{image.hash[:16]}.tar"
+def build_remotely(host: Any, where: str, image: DesiredImage,
+                   tag_latest: bool) -> tuple[bool, str]:
+    """Stream the context into `docker build -` on the host."""
+    with tempfile.TemporaryFile(prefix="clusterdeploy-context-") as archive:
         dockerfile = context_tar(image, archive)
-        build = commands.build_shell(image, context="-", dockerfile=dockerfile) + ' < "$F"'
-        ok, lines = upload_and_run(host, archive, f"{REMOTE_TMP}/{archive.name}", build)
-    return (True, "") if ok else (False, build_failure(image, lines, where=host.name))
+        archive.seek(0)
+        build = commands.build_shell(image, tag_latest=tag_latest, context="-",
+                                     dockerfile=dockerfile)
+        try:
+            status, lines = stream_into(host, build, _chunks(archive))
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            return False, f"{where}: sending the build context of {image.ref} failed: " \
+                          f"{exc or type(exc).__name__}"
+    return (True, "") if status == 0 else (False, build_failure(image, lines, where=where))
+

@@ -1,7 +1,8 @@
 """Pure command builders: argument lists joined with shlex, so quoting is never hand-written.
 
 No value from the spec reaches a shell unquoted: every argument goes through `shlex.join`/`quote`,
-and file contents travel base64-encoded.
+and file contents travel base64-encoded. Positional values (images, names) come after `--`, so
+none of them can ever be read as an option.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..core import labels
 from ..core.desired import DesiredContainer, DesiredNetwork
 from ..core.hashing import canonical_json
 from ..core.images import DesiredImage
+from ..core.ownership import MARKER
 from ..core.render import RenderedFile
 
 
@@ -41,8 +43,17 @@ def health_args(container: DesiredContainer) -> list[str]:
     ]
 
 
-def create_container(container: DesiredContainer, cluster: str) -> list[str]:
-    """`docker create` for one container, with every label that marks it as the cluster's."""
+def env_file(environment: dict[str, str]) -> bytes:
+    """Docker's `--env-file` format, `NAME=value` a line (validation keeps newlines out)."""
+    return "".join(f"{key}={value}\n" for key, value in sorted(environment.items())).encode()
+
+
+def create_container(container: DesiredContainer, cluster: str,
+                     environment_file: str | None = None) -> list[str]:
+    """`docker create` for one container, with every label that marks it as the cluster's.
+
+    The environment comes from `environment_file` (see `env_file`): values are often secrets,
+    and a command line is readable by every user of the host."""
     args = [
         "docker", "create",
         "--name", container.name,
@@ -53,7 +64,7 @@ def create_container(container: DesiredContainer, cluster: str) -> list[str]:
         "--label", f"{labels.CLUSTER}={cluster}",
         "--label", f"{labels.MEMBER}={container.member}",
         "--label", f"{labels.CONFIG_HASH}={container.config_hash}",
-        "--label", f"{labels.CONFIG}={canonical_json(container.hash_input())}",
+        "--label", f"{labels.CONFIG}={canonical_json(container.label_input())}",
         "--stop-timeout", str(math.ceil(container.stop_grace_period)),
     ]
     for mount in container.mounts:
@@ -68,32 +79,32 @@ def create_container(container: DesiredContainer, cluster: str) -> list[str]:
         args += ["--cap-add", cap]
     for cap in container.cap_drop:
         args += ["--cap-drop", cap]
-    for key, value in sorted(container.environment.items()):
-        args += ["--env", f"{key}={value}"]
+    if container.environment:
+        if environment_file is None:
+            raise ValueError(f"{container.name}: its environment needs an env file")
+        args += ["--env-file", environment_file]
     for port in sorted(container.ports):
         args += ["--publish", port.docker_arg()]
     args += health_args(container)
-    args.append(container.image)
-    args += container.command
-    return args
+    return [*args, "--", container.image, *container.command]
 
 
 def start_container(name: str) -> list[str]:
-    return ["docker", "start", name]
+    return ["docker", "start", "--", name]
 
 
 def stop_containers(names: Sequence[str]) -> list[str]:
     """Graceful stop, all at once: SIGTERM, then SIGKILL after each container's own stop
     timeout (set at create from its grace period)."""
-    return ["docker", "stop", *names]
+    return ["docker", "stop", "--", *names]
 
 
 def kill_containers(names: Sequence[str]) -> list[str]:
-    return ["docker", "kill", *names]
+    return ["docker", "kill", "--", *names]
 
 
 def remove_containers(names: Sequence[str]) -> list[str]:
-    return ["docker", "rm", "--force", "--volumes", *names]
+    return ["docker", "rm", "--force", "--volumes", "--", *names]
 
 
 def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
@@ -104,62 +115,70 @@ def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
         "--gateway", network.gateway,
         "--label", f"{labels.CLUSTER}={cluster}",
         "--label", f"{labels.CONFIG_HASH}={network.config_hash}",
-        network.name,
+        "--", network.name,
     ]
 
 
 def remove_network(name: str) -> list[str]:
-    return ["docker", "network", "rm", name]
+    return ["docker", "network", "rm", "--", name]
 
 
 def disconnect(network: str, container: str) -> list[str]:
-    return ["docker", "network", "disconnect", "--force", network, container]
+    return ["docker", "network", "disconnect", "--force", "--", network, container]
 
 
-def build_image(image: DesiredImage, context: str | None = None,
+def build_image(image: DesiredImage, tag_latest: bool = True, context: str | None = None,
                 dockerfile: str | None = None) -> list[str]:
-    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` and `<tag>:latest`.
+    """`docker build` labelled with the content hash, tagged `<tag>:<hash>` (and `<tag>:latest`
+    unless that tag belongs to an image clusterdeploy did not build).
 
     Images carry no cluster label: they are shared by content hash between clusters, and the
     legacy builder copies `--label` onto its intermediate containers, which must never look
     like the cluster's. `--force-rm` removes those containers when a step fails, too.
     """
-    args = [
-        "docker", "build", "--network", "host", "--force-rm",
-        "--file", dockerfile or str(image.dockerfile),
-        "--tag", image.ref, "--tag", image.latest,
-        "--label", f"{labels.IMAGE_HASH}={image.hash}",
-        "--label", f"{labels.IMAGE_KEY}={image.key}",
-    ]
+    args = ["docker", "build", "--force-rm"]
+    if image.network != "default":
+        args += ["--network", image.network]
+    args += ["--file", dockerfile or str(image.dockerfile), "--tag", image.ref]
+    if tag_latest:
+        args += ["--tag", image.latest]
+    args += ["--label", f"{labels.IMAGE_HASH}={image.hash}",
+             "--label", f"{labels.IMAGE_KEY}={image.key}"]
     for key, value in sorted(image.build_args.items()):
         args += ["--build-arg", f"{key}={value}"]
-    args.append(context or str(image.context))
-    return args
+    return [*args, "--", context or str(image.context)]
 
 
 # The legacy builder's `Step N/M :` lines name a failing step; the CLI here has no buildx.
 BUILD_ENV = {"DOCKER_BUILDKIT": "0"}
 
 
-def build_shell(image: DesiredImage, context: str | None = None,
+def build_shell(image: DesiredImage, tag_latest: bool = True, context: str | None = None,
                 dockerfile: str | None = None) -> str:
     """`build_image` as one shell command line, with BUILD_ENV set."""
     env = " ".join(f"{key}={value}" for key, value in BUILD_ENV.items())
-    return f"{env} {shlex.join(build_image(image, context, dockerfile))}"
+    return f"{env} {shlex.join(build_image(image, tag_latest, context, dockerfile))}"
 
 
 def tag_image(source: str, target: str) -> list[str]:
-    return ["docker", "tag", source, target]
+    return ["docker", "tag", "--", source, target]
 
 
-def write_files(directory: str, files: Sequence[RenderedFile]) -> str:
-    """Shell that writes files atomically (temp file, then rename) into `directory`."""
+def write_files(root: str, marker: bytes, directory: str, files: Sequence[RenderedFile]) -> str:
+    """Shell that writes files atomically (a private temp file, then rename) into `directory`
+    under the files root, both marked as clusterdeploy's (a `MARKER` file) when it makes them.
+    The root is private (0700); the directory is readable, as the container needs it."""
     q = shlex.quote
-    lines = [f"mkdir -p {q(directory)}"]
+    lines = ["umask 077", f"mkdir -p -- {q(directory)}", f"chmod 755 -- {q(directory)}"]
+    for owned in (root, directory):
+        path = q(posixpath.join(owned, MARKER))
+        lines.append(f"[ -f {path} ] || printf %s {q(base64.b64encode(marker).decode())} | "
+                     f"base64 -d > {path}")
     for f in files:
         target = posixpath.join(directory, f.path)
-        temp = posixpath.join(directory, f".{f.path}.tmp")
         encoded = base64.b64encode(f.content).decode()
-        lines.append(f"printf %s {q(encoded)} | base64 -d > {q(temp)} && "
-                     f"chmod {f.mode:o} {q(temp)} && mv -f {q(temp)} {q(target)}")
+        lines.append(f"t=$(mktemp -- {q(posixpath.join(directory, '.' + f.path))}.XXXXXX) && "
+                     f"printf %s {q(encoded)} | base64 -d > \"$t\" && chmod {f.mode:o} \"$t\" && "
+                     f"mv -f -- \"$t\" {q(target)}")
     return "\n".join(lines)
+

@@ -65,6 +65,11 @@ class Engine:
             return ScriptResult(done.returncode, done.stdout, done.stderr)
         return ScriptResult(*self._ssh().run("sh -s", stdin=script))
 
+    def run(self, script: str) -> tuple[int, str]:
+        """`run_script` as (status, stdout): how docker/lock.py reaches a host."""
+        result = self.run_script(script)
+        return result.status, result.stdout
+
     @property
     def client(self) -> docker.DockerClient:
         """The Docker SDK, connected to this host's engine."""

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..core import labels
 from .engine import Engine
@@ -86,17 +86,33 @@ def new_run_dir(logs_dir: Path, now: datetime | None = None, label: str = "") ->
     candidate, n = logs_dir / stamp, 1
     while True:
         try:
-            candidate.mkdir()
+            candidate.mkdir(mode=0o700)  # logs may hold what the cluster's secrets let out
             return candidate
         except FileExistsError:
             n += 1
             candidate = logs_dir / f"{stamp}-{n}"
 
 
+def private_file(path: Path) -> IO[str]:
+    """A new text file only this user reads (never an existing one: exclusive creation)."""
+    return open(path, "x", encoding="utf-8", opener=_private)
+
+
+def private_bytes(path: Path) -> IO[bytes]:
+    return open(path, "xb", opener=_private)
+
+
+def _private(name: str, flags: int) -> int:
+    return os.open(name, flags, 0o600)
+
+
 def _point_latest(logs_dir: Path, run_dir: Path) -> None:
+    """`latest` -> the newest folder; a `latest` that is not our symlink is left alone."""
     link = logs_dir / "latest"
+    if link.exists() and not link.is_symlink():
+        return
     temp = logs_dir / f".latest-{os.getpid()}"
-    if temp.is_symlink() or temp.exists():
+    if temp.is_symlink():
         temp.unlink()
     temp.symlink_to(run_dir.name)
     os.replace(temp, link)
@@ -115,16 +131,18 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
     merged: list[LogLine] = []
     summary: dict[str, Any] = {}
     for name, lines, info in results:
-        with open(run_dir / f"{name}.log", "w") as out:
+        with private_file(run_dir / f"{name}.log") as out:
             for line in lines:
                 out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
         merged += [LogLine(line.docker_time, {"container": name, **line.record})
                    for line in lines]
         summary[name] = {**info, "log_lines": len(lines)}
     merged.sort(key=lambda line: line.docker_time)
-    with open(run_dir / "cluster.log", "w") as out:
+    with private_file(run_dir / "cluster.log") as out:
         for line in merged:
             out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    _point_latest(logs_dir, run_dir)
+    with private_file(run_dir / "summary.json") as out:
+        out.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    if not label:  # a deploy's copy of what it removes is no "latest" collection
+        _point_latest(logs_dir, run_dir)
     return run_dir

@@ -1,12 +1,14 @@
 """Reading a Docker host: one batched shell command in, a complete ObservedState out.
 
 The command runs a constant number of docker calls whatever the node count, concurrently:
-`docker ps` (one line per container with the labels planning needs: no full `docker inspect`,
-which is 12 KB a container), `docker network ls` + `inspect` of the cluster's networks,
-`docker images`, and a checksum of the rendered files. So a no-op redeploy stays cheap, also
-over SSH. Deploy and teardown run it as a pyinfra fact, the lifecycle commands through
-docker/engine.py; both parse it here. A docker call that fails makes the whole observation an
-error naming the host: planning never sees a partial state.
+`docker ps` (one line per container with the labels planning needs), then a formatted
+`docker inspect` of the cluster's containers (their wiring only: networks, addresses, aliases,
+ports, mounts, hostname; a full inspect is 12 KB a container), `docker network ls` + `inspect`
+of the cluster's networks, `docker images` (all, and those clusterdeploy built), and a checksum
+of the rendered files. So a no-op redeploy stays cheap, also over SSH. Deploy and teardown run
+it as a pyinfra fact, the lifecycle commands through docker/engine.py; both parse it here. A
+docker call that fails makes the whole observation an error naming the host: planning never
+sees a partial state.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import re
 import shlex
 from typing import Any
 
+from ..clusterspec.ports import ANY_ADDRESS, PortMapping
 from ..core import labels
-from ..core.observed import ObservedContainer, ObservedNetwork, ObservedState
+from ..core.observed import Attachment, ObservedContainer, ObservedNetwork, ObservedState
 from ..errors import DeployError, docker_unreachable, on_host
 
 MARK = "@@clusterdeploy:"
@@ -35,6 +38,14 @@ PS_COLUMNS = {
     "config": f'{{{{.Label "{labels.CONFIG}"}}}}',
 }
 PS_FORMAT = "\t".join(PS_COLUMNS.values())
+ATTACHMENT_COLUMNS = {
+    "id": "{{.Id}}",
+    "hostname": "{{.Config.Hostname}}",
+    "networks": "{{json .NetworkSettings.Networks}}",
+    "ports": "{{json .HostConfig.PortBindings}}",
+    "mounts": "{{json .Mounts}}",
+}
+ATTACHMENT_FORMAT = "\t".join(ATTACHMENT_COLUMNS.values())
 NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
                    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
 IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
@@ -59,24 +70,33 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
         't=$(mktemp -d) || exit 1',
         'trap \'rm -rf "$t"\' EXIT',
         'call() { name=$1; shift; "$@" >"$t/$name" 2>"$t/$name.err"; echo $? >"$t/$name.rc"; }',
-        f"call ps docker ps -a --no-trunc --format {q(PS_FORMAT)} &",
+        f"( call ps docker ps -a --no-trunc --format {q(PS_FORMAT)}",
+        f"  ids=$(awk -F '\\t' -v c={q(cluster)} "
+        f"'{_column(PS_COLUMNS, 'cluster')} == c {{print {_column(PS_COLUMNS, 'id')}}}' \"$t/ps\")",
+        '  if [ -n "$ids" ]; then call attach docker inspect --format '
+        f'{q(ATTACHMENT_FORMAT)} $ids; else : >"$t/attach"; echo 0 >"$t/attach.rc"; fi ) &',
         f"( call netls docker network ls --no-trunc --format {net_format}",
         f'  nets=$({pick} "$t/netls")',
         '  if [ -n "$nets" ]; then call net docker network inspect $nets; '
         'else echo "[]" >"$t/net"; echo 0 >"$t/net.rc"; fi ) &',
         f"call img docker images --no-trunc --format {q(IMAGES_FORMAT)} &",
-        f'( if [ -d {q(files_root)} ]; then find {q(files_root)} -type f -exec sha256sum {{}} +; '
-        'fi >"$t/files" ) &',
+        f"call own docker images --no-trunc --filter label={q(labels.IMAGE_HASH)} "
+        "--format '{{.ID}}' &",
+        f'( if [ -d {q(files_root)} ]; then : >"$t/root"; '
+        f'find {q(files_root)} -type f -exec sha256sum {{}} +; fi >"$t/files" ) &',
         "wait",
-        "for part in ps netls net img; do",
+        "for part in ps attach netls net img own; do",
         '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ]; then',
         f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
         "  fi",
         "done",
         f'echo {MARK}ps; cat "$t/ps"',
+        f'echo {MARK}attach; cat "$t/attach"',
         f'echo {MARK}networks; cat "$t/net"',
         f'echo {MARK}images; cat "$t/img"',
+        f'echo {MARK}own; cat "$t/own"',
         f'echo {MARK}files; cat "$t/files"',
+        f'if [ -e "$t/root" ]; then echo {MARK}root; fi',
         f"echo {MARK}end",
     ])
 
@@ -102,13 +122,17 @@ def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
         raise DeployError(on_host(host, f"the observation was cut short: {text[-300:]!r}"))
     rows = [dict(zip(PS_COLUMNS, line.split("\t"), strict=False))
             for line in sections["ps"] if line.strip()]
+    wiring = dict(_attachment(line) for line in sections.get("attach", []) if line.strip())
     return ObservedState(
         names={row["name"]: row.get("cluster", "") for row in rows},
-        containers=tuple(_container(row) for row in rows if row.get("cluster") == cluster),
+        containers=tuple(_container(row, wiring.get(row["id"])) for row in rows
+                         if row.get("cluster") == cluster),
         networks=tuple(_network(n) for n in json.loads("\n".join(sections["networks"]) or "[]")),
         images=parse_images(sections["images"]),
+        own_images=frozenset(line.strip() for line in sections.get("own", []) if line.strip()),
         files={path: digest for digest, _, path in
                (line.partition("  ") for line in sections["files"]) if path},
+        files_root_exists="root" in sections,
     )
 
 
@@ -131,8 +155,26 @@ _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXITED = re.compile(r"^Exited \((-?\d+)\)")
 
 
-def _container(row: dict[str, str]) -> ObservedContainer:
-    """One `docker ps --format PS_FORMAT` row."""
+def _attachment(line: str) -> tuple[str, Attachment]:
+    """One `docker inspect --format ATTACHMENT_FORMAT` line: (container ID, its wiring)."""
+    row = dict(zip(ATTACHMENT_COLUMNS, line.split("\t"), strict=False))
+    networks = {
+        name: ((net.get("IPAMConfig") or {}).get("IPv4Address") or net.get("IPAddress") or "",
+               tuple(net.get("Aliases") or ()))
+        for name, net in (json.loads(row.get("networks") or "null") or {}).items()}
+    ports = frozenset(
+        str(PortMapping(int(port.split("/")[0]), int(b["HostPort"]) if b.get("HostPort") else None,
+                        b.get("HostIp") or ANY_ADDRESS, port.split("/")[1]))
+        for port, bindings in (json.loads(row.get("ports") or "null") or {}).items()
+        for b in bindings or ())
+    mounts = frozenset(f"{m['Source']}:{m['Destination']}:{'rw' if m.get('RW') else 'ro'}"
+                       for m in json.loads(row.get("mounts") or "null") or ()
+                       if m.get("Type") == "bind")
+    return row["id"], Attachment(row.get("hostname", ""), networks, ports, mounts)
+
+
+def _container(row: dict[str, str], attachment: Attachment | None = None) -> ObservedContainer:
+    """One `docker ps --format PS_FORMAT` row, with the container's wiring where observed."""
     health = _HEALTH.search(row.get("status", ""))
     exited = _EXITED.match(row.get("status", ""))
     found = {labels.CLUSTER: row.get("cluster", ""), labels.MEMBER: row.get("member", ""),
@@ -145,6 +187,7 @@ def _container(row: dict[str, str]) -> ObservedContainer:
         health=health.group(1).replace("health: ", "") if health else None,
         labels={key: value for key, value in found.items() if value},
         networks=tuple(sorted(n for n in row.get("networks", "").split(",") if n)),
+        attachment=attachment,
     )
 
 

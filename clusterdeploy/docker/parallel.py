@@ -4,21 +4,33 @@ by the kernel's limit on one argument."""
 
 from __future__ import annotations
 
+import base64
+import posixpath
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 FAIL_MARK = "@@clusterdeploy-fail "
 FAIL_END = "@@clusterdeploy-fail-end"
 
 
-def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit: int) -> str:
+def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit: int,
+                    private: tuple[str, Mapping[str, bytes]] | None = None) -> str:
     """Each unit's commands in sequence, at most `limit` units at once.
 
     A failing unit prints `FAIL_MARK <name>`, its combined output and `FAIL_END`; the script
-    exits 1 if any unit failed.
+    exits 1 if any unit failed. `private` is (directory, {name: content}): files only this user
+    may read (environment values: never on a command line), in a directory the script makes
+    exclusively and removes when it ends.
     """
     q = shlex.quote
-    lines = [
+    lines = []
+    if private:
+        directory, files = private
+        lines += ["umask 077", f"mkdir -m 700 -- {q(directory)} || exit 1",
+                  f"trap 'rm -rf -- {q(directory)}' EXIT"]
+        lines += [f"printf %s {q(base64.b64encode(content).decode())} | base64 -d > "
+                  f"{q(posixpath.join(directory, name))}" for name, content in files.items()]
+    lines += [
         "fail=0",
         "run() {",
         '  name=$1; shift',

@@ -19,7 +19,8 @@ from types import FrameType
 
 from ..clusterspec import Spec
 from ..docker.engine import Engine
-from ..docker.logs import collect_logs
+from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
+from ..docker.logs import collect_logs, private_bytes
 from .shutdown import stop_all
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,11 +53,13 @@ class Interrupts:
         signal.signal(signal.SIGTERM, self.handle)
 
 
-def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts) -> int:
-    """Run `pyinfra -y inventory.py deploy.py`: the same operations as deploy.py."""
+def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts,
+           lock_token: str) -> int:
+    """Run `pyinfra -y inventory.py deploy.py`: the same operations as deploy.py, under the
+    run's own cluster lock (handed on by its token)."""
     command = [str(Path(sys.executable).parent / "pyinfra"), "-y", "inventory.py", "deploy.py",
                *pyinfra_args]
-    env = {**os.environ, "CLUSTER_SPEC": str(spec.file)}
+    env = {**os.environ, "CLUSTER_SPEC": str(spec.file), TOKEN_ENV: lock_token}
     process = subprocess.Popen(command, cwd=REPO, env=env)
     while process.poll() is None:
         if interrupts.stop.wait(0.1) and process.poll() is None:
@@ -104,7 +107,8 @@ def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
     endings = stop_all(containers, grace, interrupts.force)
     run_dir = collect_logs(engine, spec.name, spec.logs_dir)
     if run_dir and transcript:
-        (run_dir / "suite.log").write_bytes(b"".join(transcript))
+        with private_bytes(run_dir / "suite.log") as out:
+            out.write(b"".join(transcript))
     say("summary:")
     for ending in endings:
         say(f"  {ending}")
@@ -112,12 +116,21 @@ def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
         say(f"logs: {run_dir} (merged: {run_dir / 'cluster.log'})")
 
 
-def run(spec: Spec, once: bool, pyinfra_args: Sequence[str] = ()) -> int:
+def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = (),
+        lock_timeout: float = DEFAULT_TIMEOUT) -> int:
+    """The whole loop, holding the cluster's lock from the deploy to the last log line."""
     interrupts = Interrupts()
     interrupts.install()
-    code = deploy(spec, pyinfra_args, interrupts)
-    with Engine(spec.hosts[0]) as engine:
-        return _after_deploy(engine, spec, once, code, interrupts)
+    host = spec.hosts[0]
+    with Engine(host) as engine:
+        lock = ClusterLock(engine.run, host.name, lock_dir(state_dir, spec.name),
+                           Holder.here(command_line()))
+        lock.acquire(lock_timeout, say=say)
+        try:
+            code = deploy(spec, pyinfra_args, interrupts, lock.holder.token)
+            return _after_deploy(engine, spec, once, code, interrupts)
+        finally:
+            lock.release()
 
 
 def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from ..clusterspec import Spec
 from ..core import labels
-from ..core.changes import describe_change
+from ..core.changes import describe_change, drift
 from ..core.desired import DesiredState, desired_state, files_root
 from ..core.observed import ObservedState
 from ..core.render import render_cluster
@@ -51,13 +51,14 @@ def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRo
                                   container.address, ports or "-", "-", "missing"))
             continue
         identity = json.loads(current.labels.get(labels.CONFIG, "{}")).get("image", "")
-        drift = ("in sync" if current.config_hash == container.config_hash
-                 else describe_change(current, container))
+        differs = (describe_change(current, container)
+                   if current.config_hash != container.config_hash
+                   else drift(container, current.attachment))
         rows.append(StatusRow(container.name, container.member,
                               current.status if current.status != "exited"
                               else f"exited ({current.exit_code})",
                               current.health or "-", container.address, ports or "-",
-                              identity[:12] or "-", drift))
+                              identity[:12] or "-", differs or "in sync"))
     wanted = {c.name for c in desired.containers}
     for current in observed.containers:
         if current.name not in wanted:

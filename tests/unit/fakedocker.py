@@ -19,15 +19,18 @@ import re
 import sys
 import time
 
-FIELD = re.compile(r'\{\{\s*\.(\w+)(?:\s+"([^"]+)")?\s*\}\}')
+FIELD = re.compile(r'\{\{\s*(json\s+)?\.([\w.]+)(?:\s+"([^"]+)")?\s*\}\}')
 
 
 def render(template: str, item: dict) -> str:
     def value(match: re.Match) -> str:
-        name, label = match.group(1), match.group(2)
-        if name == "Label":
+        as_json, path, label = match.group(1), match.group(2), match.group(3)
+        if path == "Label":
             return str((item.get("Labels") or {}).get(label, ""))
-        return str(item.get(name, ""))
+        found = item
+        for part in path.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        return json.dumps(found) if as_json else str("" if found is None else found)
     return FIELD.sub(value, template)
 
 
@@ -55,8 +58,15 @@ def main(argv: list[str]) -> int:
         wanted = argv[2:]
         print(json.dumps([n for n in state.get("networks", []) if n["Id"] in wanted]))
     elif argv[0] == "images":
+        wanted = option(argv, "--filter").removeprefix("label=")
         for image in state.get("images", []):
-            print(render(option(argv, "--format"), image))
+            if not wanted or wanted in image.get("Labels", {}):
+                print(render(option(argv, "--format"), image))
+    elif argv[0] == "inspect":
+        ids = argv[argv.index("--format") + 2:]
+        for c in state.get("containers", []):
+            if c["ID"] in ids:
+                print(render(option(argv, "--format"), {**c, "Id": c["ID"]}))
     elif argv[0] in ("create", "start", "stop", "kill", "rm"):
         time.sleep(float(state.get("sleep", 0)))
     log = os.environ.get("FAKE_DOCKER_LOG")

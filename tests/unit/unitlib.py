@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,15 @@ import yaml
 
 from clusterdeploy.clusterspec import Spec, load_spec
 from clusterdeploy.core import labels
-from clusterdeploy.core.desired import DesiredState, desired_state
+from clusterdeploy.core.desired import DesiredContainer, DesiredState, desired_state
 from clusterdeploy.core.hashing import canonical_json, sha256_bytes
-from clusterdeploy.core.observed import ObservedContainer, ObservedNetwork, ObservedState
+from clusterdeploy.core.observed import (
+    Attachment,
+    ObservedContainer,
+    ObservedNetwork,
+    ObservedState,
+)
+from clusterdeploy.core.ownership import MARKER, marker
 from clusterdeploy.core.render import render_cluster
 from clusterdeploy.errors import SpecError
 
@@ -33,7 +40,8 @@ BASE_IDS = {"debian:bookworm": "sha256:" + "d" * 64, "busybox:1.36": "sha256:" +
 
 
 def base_doc(count: int = 5, **top: Any) -> dict[str, Any]:
-    """A valid spec with no images to build: busybox nodes, the fixture templates (absolute)."""
+    """A valid spec with no images to build: busybox nodes, the fixture templates (copied
+    next to the spec by write_spec)."""
     doc: dict[str, Any] = {
         "name": "ci",
         "network": {"name": "netDB", "subnet": "172.28.0.0/24"},
@@ -42,8 +50,8 @@ def base_doc(count: int = 5, **top: Any) -> dict[str, Any]:
         "defaults": {
             "image": "busybox:1.36",
             "files": [
-                {"template": str(TEMPLATES / "Cluster.config.j2"), "path": "Cluster.config"},
-                {"template": str(TEMPLATES / "setup.sh.j2"), "path": "setup.sh", "mode": "0755"},
+                {"template": "templates/Cluster.config.j2", "path": "Cluster.config"},
+                {"template": "templates/setup.sh.j2", "path": "setup.sh", "mode": "0755"},
             ],
         },
         "nodes": [
@@ -58,6 +66,10 @@ def base_doc(count: int = 5, **top: Any) -> dict[str, Any]:
 
 
 def write_spec(directory: Path, doc: dict[str, Any] | str, name: str = "cluster.yml") -> Path:
+    """The doc as a spec file in `directory`, next to a copy of the fixture templates
+    (`templates/`, which base_doc uses: templates live inside the spec's folder)."""
+    if not (directory / "templates").exists():
+        shutil.copytree(TEMPLATES, directory / "templates")
     path = directory / name
     path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
     return path
@@ -86,8 +98,9 @@ def observed_from(desired: DesiredState) -> ObservedState:
             health="healthy" if c.healthcheck else None,
             labels={labels.CLUSTER: desired.cluster, labels.MEMBER: c.member,
                     labels.CONFIG_HASH: c.config_hash,
-                    labels.CONFIG: canonical_json(c.hash_input())},
+                    labels.CONFIG: canonical_json(c.label_input())},
             networks=(desired.network.name,),
+            attachment=attachment_of(c),
         )
         for c in desired.containers
     )
@@ -106,12 +119,28 @@ def observed_from(desired: DesiredState) -> ObservedState:
         f"{c.files_host_dir}/{f.path}": sha256_bytes(f.content)
         for c in desired.containers for f in c.files
     }
+    mark = sha256_bytes(marker(desired.cluster))
+    files.update({f"{d}/{MARKER}": mark for d in [desired.files_root,
+                                                 *(c.files_host_dir for c in desired.containers)]})
     return ObservedState(
         names={c.name: desired.cluster for c in containers},
         containers=containers,
         networks=(network,),
         images=images,
+        own_images=frozenset(images.values()),
         files=files,
+        files_root_exists=True,
+    )
+
+
+def attachment_of(container: DesiredContainer) -> Attachment:
+    """The wiring Docker reports for a container created as `container` says."""
+    return Attachment(
+        hostname=container.hostname,
+        networks={container.network: (container.address,
+                                      (container.hostname, container_id(container.name)[:12]))},
+        ports=frozenset(str(p) for p in container.ports),
+        mounts=frozenset(container.mounts),
     )
 
 

@@ -241,7 +241,7 @@ def test_missing_file_is_one_line(tmp_path):
 def test_unreadable_spec_is_one_line(tmp_path):
     (tmp_path / "dir.yml").mkdir()
     assert str(spec_errors(tmp_path / "dir.yml")) == (
-        f"{tmp_path / 'dir.yml'}: cannot read: Is a directory (check the path)")
+        f"{tmp_path / 'dir.yml'}: is not a regular file (point at a YAML file)")
 
 
 def test_yaml_syntax_error_reports_line_and_column(tmp_path):
@@ -282,3 +282,17 @@ def test_node_http_healthcheck_replaces_an_inherited_test(load):
     assert check is not None
     assert check.test == ("CMD", "curl", "-fsS", "-o", "/dev/null",
                           "http://127.0.0.1:40404/healthz")
+
+
+@pytest.mark.parametrize(("count", "interval"), [(5, 1.0), (10, 1.0), (11, 2.0), (30, 3.0),
+                                                  (100, 10.0)])
+def test_the_default_health_interval_scales_with_the_node_count(load, count, interval):
+    doc = base_doc(nodes={"count": count})
+    spec = load(doc)
+    assert {n.settings.healthcheck.interval for n in spec.nodes} == {interval}
+
+
+def test_a_written_health_interval_wins_over_the_scaled_default(load):
+    doc = base_doc(nodes={"count": 100})
+    doc["defaults"]["healthcheck"] = {"interval": "2s"}
+    assert load(doc).nodes[0].settings.healthcheck.interval == 2.0

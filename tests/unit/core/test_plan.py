@@ -25,6 +25,7 @@ from clusterdeploy.core import labels
 from clusterdeploy.core.actions import Recreate
 from clusterdeploy.core.observed import ObservedNetwork, ObservedState
 from clusterdeploy.core.plan import plan
+from clusterdeploy.core.teardown import plan_teardown
 from clusterdeploy.docker.observe import parse_observation
 from clusterdeploy.errors import DeployError
 
@@ -74,6 +75,7 @@ def test_one_environment_change_recreates_exactly_that_node(load, desired):
     doc["nodes"][2]["environment"] = {"FOO": "bar"}
     changed = desired_for(load(doc, "changed.yml"))
     assert text(plan(changed, observed_from(desired))) == (
+        "collect-logs 1 container: before they are removed or replaced\n"
         "recreate ci_node3: environment changed: FOO\n"
         "wait healthy: 1 container (re)started")
 
@@ -83,7 +85,7 @@ def test_changed_environment_value_is_named(load):
     one["defaults"]["environment"] = {"CFG_PATH": "/root/Cluster.config", "LEVEL": "1"}
     two["defaults"]["environment"] = {"CFG_PATH": "/root/Cluster.config", "LEVEL": "2"}
     before, after = desired_for(load(one, "one.yml")), desired_for(load(two, "two.yml"))
-    assert text(plan(after, observed_from(before))).splitlines()[0] == (
+    assert text(plan(after, observed_from(before))).splitlines()[1] == (
         "recreate ci_node1: environment changed: LEVEL")
 
 
@@ -91,7 +93,7 @@ def test_several_changes_are_all_named(load, desired):
     doc = base_doc()
     doc["nodes"][0].update(environment={"FOO": "1"}, ports=["127.0.0.1:40411:40404"])
     changed = desired_for(load(doc, "changed.yml"))
-    assert text(plan(changed, observed_from(desired))).splitlines()[0] == (
+    assert text(plan(changed, observed_from(desired))).splitlines()[1] == (
         "recreate ci_node1: environment changed: FOO; ports changed")
 
 
@@ -124,6 +126,7 @@ def test_removed_node_is_removed_with_its_files(load, desired):
                **{p: d for p, d in full.files.items() if "/ci_node6/" in p}},
     )
     assert text(plan(desired, observed)) == (
+        "collect-logs 1 container: before they are removed or replaced\n"
         "remove ci_node6: no longer in the spec\n"
         f"remove-files {FILES}/ci_node6: no longer in the spec")
 
@@ -131,6 +134,7 @@ def test_removed_node_is_removed_with_its_files(load, desired):
 def test_removing_a_node_rewrites_the_replica_table_everywhere(load, desired):
     six = desired_for(load(base_doc(count=6), "six.yml"))
     assert text(plan(desired, observed_from(six))) == "\n".join([
+        "collect-logs 7 containers: before they are removed or replaced",
         "remove ci_node6: no longer in the spec",
         *[f"write-file {FILES}/{m}/Cluster.config: content changed" for m in MEMBERS],
         *[f"recreate {m}: files changed: Cluster.config" for m in MEMBERS],
@@ -200,7 +204,7 @@ def test_subnet_change_with_a_foreign_container_attached_is_an_error(load, desir
 
 def test_subnet_change_recreates_network_and_every_container(load, desired):
     lines = text(plan(resubnet(load), observed_from(desired))).splitlines()
-    assert lines[:2] == ["remove-network netDB: its settings changed",
+    assert lines[1:3] == ["remove-network netDB: its settings changed",
                          "create-network netDB: subnet 172.29.0.0/24"]
     assert [line for line in lines if line.startswith("recreate")] == [
         f"recreate {m}: network netDB is recreated" for m in MEMBERS]
@@ -232,12 +236,24 @@ def test_changed_source_rebuilds_and_recreates(project):
         f"recreate {m}: image changed" for m in MEMBERS]
 
 
-def test_latest_tag_pointing_elsewhere_is_retagged(project_desired):
+def test_latest_tag_pointing_at_an_older_build_is_retagged(project_desired):
     observed = observed_from(project_desired)
     node = project_desired.images[-1]
-    images = {**observed.images, node.latest: "sha256:" + "0" * 64}
-    assert text(plan(project_desired, dataclasses.replace(observed, images=images))) == (
-        "tag my-db:latest: points to my-db:<hash>")
+    older = "sha256:" + "0" * 64
+    observed = dataclasses.replace(observed, images={**observed.images, node.latest: older},
+                                   own_images=observed.own_images | {older})
+    assert text(plan(project_desired, observed)) == "tag my-db:latest: points to my-db:<hash>"
+
+
+def test_a_latest_tag_of_someone_elses_image_is_never_moved(project_desired):
+    observed = observed_from(project_desired)
+    node = project_desired.images[-1]
+    theirs = "sha256:" + "f" * 64
+    observed = dataclasses.replace(observed, images={**observed.images, node.latest: theirs})
+    assert plan(project_desired, observed) == []
+    images = {k: v for k, v in observed.images.items() if k != node.ref}
+    [build] = plan(project_desired, dataclasses.replace(observed, images=images))[:1]
+    assert (str(build).startswith("build my-db:"), build.tag_latest) == (True, False)
 
 
 # --- a plan from captured `docker inspect` output -----------------------------------------------
@@ -295,5 +311,100 @@ def test_captured_containers_with_another_config_are_recreated(load):
 def test_captured_network_with_another_config_is_recreated(load):
     observed = captured()
     lines = text(plan(captured_desired(load), observed)).splitlines()
-    assert lines[:2] == ["remove-network netDB: its settings changed",
+    assert lines[1:3] == ["remove-network netDB: its settings changed",
                          "create-network netDB: subnet 172.28.0.0/24"]
+
+
+# --- drift: the wiring Docker reports against the config -----------------------------------------
+
+
+def rewired(observed, name, **changes):
+    container = observed.container(name)
+    return replace_container(observed, name, attachment=dataclasses.replace(
+        container.attachment, **changes))
+
+
+def test_a_node_disconnected_from_the_network_is_recreated(desired):
+    observed = rewired(observed_from(desired), "ci_node2", networks={})
+    assert text(plan(desired, observed)) == (
+        "collect-logs 1 container: before they are removed or replaced\n"
+        "recreate ci_node2: not attached to netDB\nwait healthy: 1 container (re)started")
+
+
+def test_a_node_on_another_address_or_without_its_alias_is_recreated(desired):
+    observed = rewired(observed_from(desired), "ci_node2",
+                       networks={"netDB": ("172.28.0.9", ("abc123",))})
+    assert text(plan(desired, observed)).splitlines()[1] == (
+        "recreate ci_node2: address 172.28.0.9, want 172.28.0.3; alias node2 missing on netDB")
+
+
+def test_a_node_also_on_another_network_is_recreated(desired):
+    node = observed_from(desired).container("ci_node1")
+    observed = rewired(observed_from(desired), "ci_node1",
+                       networks={**node.attachment.networks, "bridge": ("172.17.0.2", ())})
+    assert text(plan(desired, observed)).splitlines()[1] == (
+        "recreate ci_node1: also attached to bridge")
+
+
+def test_published_ports_mount_and_hostname_drift_are_named(desired):
+    observed = rewired(observed_from(desired), "ci_node3",
+                       ports=frozenset({"0.0.0.0:40403:40404/tcp"}), mounts=frozenset(),
+                       hostname="other")
+    assert text(plan(desired, observed)).splitlines()[1] == (
+        "recreate ci_node3: published ports differ: missing 127.0.0.1:40403:40404/tcp; extra "
+        "0.0.0.0:40403:40404/tcp; mount /var/lib/clusterdeploy/ci/ci_node3:/clusterdeploy:ro "
+        "missing; hostname other, want node3")
+
+
+def test_an_unobserved_wiring_is_no_drift(desired):
+    observed = replace_container(observed_from(desired), "ci_node1", attachment=None)
+    assert plan(desired, observed) == []
+
+
+# --- the files root: only what clusterdeploy made -----------------------------------------------
+
+
+def test_a_files_root_that_is_not_ours_is_an_error_and_nothing_is_planned(desired):
+    observed = dataclasses.replace(ObservedState(), files_root_exists=True,
+                                   files={f"{FILES}/photos/a.jpg": "0" * 64})
+    with pytest.raises(DeployError) as info:
+        plan(desired, observed, host="local")
+    assert str(info.value) == (
+        f"local: {FILES} exists and was not made by clusterdeploy for cluster ci; clusterdeploy "
+        "writes nothing there (choose another state_dir, or remove that directory)")
+
+
+def test_a_files_root_of_an_earlier_version_is_ours_when_our_containers_mount_it(desired):
+    observed = observed_from(desired)
+    observed = dataclasses.replace(observed, files={
+        p: d for p, d in observed.files.items() if not p.endswith("/.clusterdeploy")})
+    assert plan(desired, observed) == []
+
+
+def test_a_directory_in_our_root_that_we_did_not_make_is_left_alone(desired):
+    observed = observed_from(desired)
+    observed = dataclasses.replace(observed, files={**observed.files,
+                                                   f"{FILES}/notes/todo.txt": "1" * 64})
+    assert plan(desired, observed) == []
+
+
+def test_teardown_removes_only_a_files_root_proven_ours(desired):
+    ours = observed_from(desired)
+    assert str(plan_teardown("ci", ours, FILES)[-1]) == f"remove-files {FILES}: teardown"
+    theirs = dataclasses.replace(ObservedState(), files_root_exists=True,
+                                 files={f"{FILES}/photos/a.jpg": "0" * 64})
+    assert plan_teardown("ci", theirs, FILES) == []
+
+
+def test_logs_of_what_a_deploy_removes_or_replaces_are_collected_first(load, desired):
+    doc = base_doc()
+    doc["nodes"][0]["environment"] = {"FOO": "1"}
+    changed = desired_for(load(doc, "changed.yml"))
+    extra = observed_from(desired_for(load(base_doc(count=6), "six.yml"))).container("ci_node6")
+    observed = observed_from(desired)
+    observed = dataclasses.replace(observed, containers=(*observed.containers, extra))
+    actions = plan(changed, observed)
+    collect = actions[0]
+    assert str(collect) == "collect-logs 2 containers: before they are removed or replaced"
+    assert [c.id for c in collect.containers] == [observed.container("ci_node1").id, extra.id]
+    assert collect.label == "deploy"

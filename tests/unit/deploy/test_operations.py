@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import shlex
 from typing import Any
 
@@ -101,8 +102,8 @@ def test_an_operation_without_actions_is_a_noop(op):
 def test_cold_images_are_built_in_order_on_the_local_engine(project_desired):
     actions = of(plan(project_desired, ObservedState()), Kind.BUILD, Kind.TAG)
     _, yielded = run_op(operations.images, actions)
-    assert [(c.function.__name__, c.args[0].key) for c in yielded] == [
-        ("_run_build", "builder"), ("_run_build", "node")]
+    assert [(c.function.__name__, c.args[0].image.key, c.args[0].tag_latest)
+            for c in yielded] == [("_run_build", "builder", True), ("_run_build", "node", True)]
 
 
 def test_shipped_images_carry_what_they_are_built_from(project_desired):
@@ -125,10 +126,11 @@ def test_remote_build_uploads_the_context(project_desired):
 def test_a_moved_latest_tag_is_retagged(project_desired):
     observed = observed_from(project_desired)
     node = project_desired.images[-1]
-    observed = dataclasses.replace(observed, images={**observed.images,
-                                                     node.latest: "sha256:" + "0" * 64})
+    older = "sha256:" + "0" * 64
+    observed = dataclasses.replace(observed, images={**observed.images, node.latest: older},
+                                   own_images=observed.own_images | {older})
     _, yielded = run_op(operations.images, of(plan(project_desired, observed), Kind.TAG))
-    assert lines(yielded) == [f"docker tag {node.ref} my-db:latest"]
+    assert lines(yielded) == [f"docker tag -- {node.ref} my-db:latest"]
 
 
 # --- teardown: logs, stop or kill, remove -------------------------------------------------------
@@ -145,22 +147,22 @@ def ids(desired):
 def test_graceful_teardown_stops_every_container_at_once(desired):
     _, yielded = run_op(operations.stop, of(teardown_actions(desired, False), Kind.STOP,
                                            Kind.KILL))
-    assert lines(yielded) == [f"docker stop {ids(desired)}"]
+    assert lines(yielded) == [f"docker stop -- {ids(desired)}"]
 
 
 def test_forced_teardown_kills_every_container_at_once(desired):
     _, yielded = run_op(operations.stop, of(teardown_actions(desired, True), Kind.STOP,
                                            Kind.KILL))
-    assert lines(yielded) == [f"docker kill {ids(desired)}"]
+    assert lines(yielded) == [f"docker kill -- {ids(desired)}"]
 
 
 def test_teardown_removes_containers_then_its_network_then_its_files(desired):
     actions = teardown_actions(desired, False)
     _, removed = run_op(operations.remove, of(actions, Kind.REMOVE))
-    assert lines(removed) == [f"docker stop {ids(desired)}",
-                              f"docker rm --force --volumes {ids(desired)}"]
+    assert lines(removed) == [f"docker stop -- {ids(desired)}",
+                              f"docker rm --force --volumes -- {ids(desired)}"]
     _, network = run_op(operations.network, of(actions, Kind.REMOVE_NETWORK))
-    assert lines(network) == ["docker network rm netDB"]
+    assert lines(network) == ["docker network rm -- netDB"]
     _, files = run_op(operations.files, of(actions, Kind.REMOVE_FILES))
     assert [c.connector_arguments["_stdin"] for c in files] == [f"set -e\nrm -rf -- {FILES}"]
 
@@ -192,7 +194,7 @@ def test_cold_network_is_created_labelled(desired):
     assert lines(yielded) == [
         "docker network create --driver bridge --subnet 172.28.0.0/24 --gateway 172.28.0.1 "
         f"--label io.clusterdeploy.cluster=ci --label io.clusterdeploy.config-hash="
-        f"{desired.network.config_hash} netDB"]
+        f"{desired.network.config_hash} -- netDB"]
 
 
 def test_a_recreated_network_is_emptied_of_the_clusters_containers_first(load, desired):
@@ -204,9 +206,9 @@ def test_a_recreated_network_is_emptied_of_the_clusters_containers_first(load, d
     _, yielded = run_op(operations.network, of(actions, Kind.REMOVE_NETWORK,
                                                Kind.CREATE_NETWORK))
     assert lines(yielded)[:5] == [
-        *[f"docker network disconnect --force netDB ci_{m}"
+        *[f"docker network disconnect --force -- netDB ci_{m}"
           for m in ("node1", "node2", "node3", "tester")],
-        "docker network rm netDB"]
+        "docker network rm -- netDB"]
     assert lines(yielded)[5].startswith("docker network create --driver bridge --subnet "
                                         "172.29.0.0/24")
 
@@ -218,14 +220,18 @@ def test_files_are_written_per_container_directory(desired, tmp_path):
     script = command.connector_arguments["_stdin"].replace(FILES, str(state))
     FakeDocker(tmp_path / "fake").run(script)
     written = sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file())
-    assert written == [f"ci_{m}/{f}" for m in ("node1", "node2", "node3", "tester")
-                       for f in ("Cluster.config", "setup.sh")]
+    assert written == [".clusterdeploy", *[f"ci_{m}/{f}" for m in ("node1", "node2", "node3",
+                                                                    "tester")
+                                           for f in (".clusterdeploy", "Cluster.config",
+                                                     "setup.sh")]]
 
 
 def units_of(desired, observed):
     actions = of(plan(desired, observed), Kind.CREATE, Kind.RECREATE, Kind.START)
     _, [command] = run_op(operations.containers, actions, parallelism=3)
-    units, limit, _images, where = command.args
+    units, limit, _images, where, (_private, environments) = command.args
+    assert set(environments) == {f"{a.container.name}.env" for a in actions
+                                 if a.kind != Kind.START}
     assert (command.function.__name__, limit, where) == ("_run_parallel", 3, "local")
     return {name: [shlex.join(c) for c in commands] for name, commands in units}
 
@@ -239,13 +245,15 @@ def test_create_recreate_and_start_units(load, desired):
         c for c in observed.containers if c.name != "ci_tester"))
     old = observed.container("ci_node2")
     units = units_of(changed, observed)
-    assert units["ci_node2"][:2] == [f"docker stop {old.id}",
-                                     f"docker rm --force --volumes {old.id}"]
+    assert units["ci_node2"][:2] == [f"docker stop -- {old.id}",
+                                     f"docker rm --force --volumes -- {old.id}"]
     assert units["ci_node2"][2].startswith("docker create --name ci_node2 ")
-    assert units["ci_node2"][3] == "docker start ci_node2"
-    assert units["ci_node3"] == ["docker start ci_node3"]
+    assert re.search(r" --env-file /tmp/clusterdeploy-[0-9a-f]{32}/ci_node2.env ",
+                     units["ci_node2"][2])
+    assert units["ci_node2"][3] == "docker start -- ci_node2"
+    assert units["ci_node3"] == ["docker start -- ci_node3"]
     assert [u.split()[:4] for u in units["ci_tester"]] == [
-        ["docker", "create", "--name", "ci_tester"], ["docker", "start", "ci_tester"]]
+        ["docker", "create", "--name", "ci_tester"], ["docker", "start", "--", "ci_tester"]]
     assert "ci_node1" not in units
 
 

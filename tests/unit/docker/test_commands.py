@@ -18,6 +18,7 @@ from unitlib import base_doc, desired_for
 from clusterdeploy.clusterspec import HealthCheck, load_spec
 from clusterdeploy.core import labels
 from clusterdeploy.core.hashing import canonical_json
+from clusterdeploy.core.ownership import MARKER, marker
 from clusterdeploy.core.render import RenderedFile
 from clusterdeploy.docker.commands import (
     build_image,
@@ -26,6 +27,7 @@ from clusterdeploy.docker.commands import (
     create_network,
     disconnect,
     docker_duration,
+    env_file,
     health_args,
     kill_containers,
     remove_containers,
@@ -52,7 +54,6 @@ def hostile(tmp_path: Path) -> dict[str, str]:
         "QUOTES": "it's \"quoted\" ''",
         "SUBST": f"$(touch {pwned})",
         "BACKTICKS": f"`touch {pwned}`",
-        "NEWLINES": f"line1\nline2\n; touch {pwned}\n",
         "SEMICOLON": f"x; touch {pwned} && echo",
         "BACKSLASH": "back\\slash \\n \\",
         "GLOB": "* ? [a-z]",
@@ -60,6 +61,9 @@ def hostile(tmp_path: Path) -> dict[str, str]:
         "EMPTY": "",
         "UNICODE": "ünïcödé ✓",
     }
+
+
+ENV = "/tmp/clusterdeploy-x/ci_node1.env"
 
 
 @pytest.fixture
@@ -97,7 +101,7 @@ def hostile_container(load, tmp_path):
 
 def test_create_container_argv(desired):
     c = desired.container("ci_node1")
-    assert create_container(c, "ci") == [
+    assert create_container(c, "ci", ENV) == [
         "docker", "create",
         "--name", "ci_node1",
         "--hostname", "node1",
@@ -107,25 +111,25 @@ def test_create_container_argv(desired):
         "--label", "io.clusterdeploy.cluster=ci",
         "--label", "io.clusterdeploy.member=node1",
         "--label", f"io.clusterdeploy.config-hash={c.config_hash}",
-        "--label", f"io.clusterdeploy.config={canonical_json(c.hash_input())}",
+        "--label", f"io.clusterdeploy.config={canonical_json(c.label_input())}",
         "--stop-timeout", "10",
         "--volume", "/var/lib/clusterdeploy/ci/ci_node1:/clusterdeploy:ro",
         "--user", "root",
         "--init",
         "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "SYS_PTRACE",
-        "--env", "A=1", "--env", "B=2", "--env", "CFG_PATH=/root/Cluster.config",
+        "--env-file", ENV,
         "--publish", "127.0.0.1:40401:40404/tcp",
         "--health-cmd", "curl -fsS -o /dev/null http://127.0.0.1:40404/ping",
         "--health-interval", "1000ms",
         "--health-timeout", "3000ms",
         "--health-retries", "3",
         "--health-start-period", "30000ms",
-        "busybox:1.36", "/clusterdeploy/setup.sh",
+        "--", "busybox:1.36", "/clusterdeploy/setup.sh",
     ]
 
 
 def test_create_tester_has_no_ports_and_no_health_check(desired):
-    argv = create_container(desired.container("ci_tester"), "ci")
+    argv = create_container(desired.container("ci_tester"), "ci", ENV)
     assert "--publish" not in argv
     assert not any(a.startswith("--health") for a in argv)
     assert argv[argv.index("--ip") + 1] == "172.28.0.254"
@@ -135,7 +139,7 @@ def test_create_tester_has_no_ports_and_no_health_check(desired):
 def test_privileged_and_cap_drop(load):
     doc = base_doc(count=1)
     doc["defaults"].update(privileged=True, cap_add=[], cap_drop=["MKNOD"], init=False)
-    argv = create_container(desired_for(load(doc)).container("ci_node1"), "ci")
+    argv = create_container(desired_for(load(doc)).container("ci_node1"), "ci", ENV)
     assert "--privileged" in argv
     assert "--init" not in argv
     assert "--cap-add" not in argv
@@ -144,17 +148,17 @@ def test_privileged_and_cap_drop(load):
 
 def test_create_container_carries_every_label_of_ownership(desired):
     c = desired.container("ci_node3")
-    argv = create_container(c, "ci")
+    argv = create_container(c, "ci", ENV)
     given = [argv[i + 1] for i, a in enumerate(argv) if a == "--label"]
     assert given == [f"{labels.CLUSTER}=ci", f"{labels.MEMBER}=node3",
                      f"{labels.CONFIG_HASH}={c.config_hash}",
-                     f"{labels.CONFIG}={canonical_json(c.hash_input())}"]
+                     f"{labels.CONFIG}={canonical_json(c.label_input())}"]
 
 
 def test_stop_timeout_is_the_grace_period_rounded_up(load):
     doc = base_doc(count=1)
     doc["defaults"]["stop_grace_period"] = "2500ms"
-    argv = create_container(desired_for(load(doc)).container("ci_node1"), "ci")
+    argv = create_container(desired_for(load(doc)).container("ci_node1"), "ci", ENV)
     assert argv[argv.index("--stop-timeout") + 1] == "3"
 
 
@@ -164,7 +168,7 @@ def test_create_network_argv(desired):
         "--subnet", "172.28.0.0/24", "--gateway", "172.28.0.1",
         "--label", "io.clusterdeploy.cluster=ci",
         "--label", f"io.clusterdeploy.config-hash={desired.network.config_hash}",
-        "netDB",
+        "--", "netDB",
     ]
 
 
@@ -172,9 +176,9 @@ def test_build_image_argv(project):
     desired = desired_for(load_spec(project / "cluster.yml"))
     builder, node = desired.images
     argv = build_image(node)
-    assert argv[:7] == ["docker", "build", "--network", "host", "--force-rm", "--file",
+    assert argv[:5] == ["docker", "build", "--force-rm", "--file",
                         str(project / "docker-test" / "Dockerfile")]
-    assert argv[7:11] == ["--tag", node.ref, "--tag", "my-db:latest"]
+    assert argv[5:9] == ["--tag", node.ref, "--tag", "my-db:latest"]
     assert f"io.clusterdeploy.image-hash={node.hash}" in argv
     # images are shared by content hash; the builder would copy a cluster label onto its
     # intermediate containers, making them look like the cluster's
@@ -182,7 +186,14 @@ def test_build_image_argv(project):
     build_args = [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"]
     assert build_args == sorted(build_args)
     assert f"BUILDER_IMAGE={builder.ref}" in build_args
-    assert argv[-1] == str(project)
+    assert argv[-2:] == ["--", str(project)]
+
+
+def test_build_network_and_latest_tag_are_chosen(project):
+    node = desired_for(load_spec(project / "cluster.yml")).images[-1]
+    host = dataclasses.replace(node, network="host")
+    assert build_image(host)[2:5] == ["--force-rm", "--network", "host"]
+    assert "my-db:latest" not in build_image(node, tag_latest=False)
 
 
 def test_build_shell_forces_the_legacy_builder_that_names_failing_steps(project):
@@ -191,13 +202,15 @@ def test_build_shell_forces_the_legacy_builder_that_names_failing_steps(project)
 
 
 def test_small_command_builders():
-    assert start_container("ci_node1") == ["docker", "start", "ci_node1"]
-    assert stop_containers(["a", "b"]) == ["docker", "stop", "a", "b"]
-    assert kill_containers(["a", "b"]) == ["docker", "kill", "a", "b"]
-    assert remove_containers(["a"]) == ["docker", "rm", "--force", "--volumes", "a"]
-    assert remove_network("netDB") == ["docker", "network", "rm", "netDB"]
-    assert disconnect("netDB", "a") == ["docker", "network", "disconnect", "--force", "netDB", "a"]
-    assert tag_image("my-db:abc", "my-db:latest") == ["docker", "tag", "my-db:abc", "my-db:latest"]
+    assert start_container("ci_node1") == ["docker", "start", "--", "ci_node1"]
+    assert stop_containers(["a", "b"]) == ["docker", "stop", "--", "a", "b"]
+    assert kill_containers(["a", "b"]) == ["docker", "kill", "--", "a", "b"]
+    assert remove_containers(["a"]) == ["docker", "rm", "--force", "--volumes", "--", "a"]
+    assert remove_network("netDB") == ["docker", "network", "rm", "--", "netDB"]
+    assert disconnect("netDB", "a") == ["docker", "network", "disconnect", "--force", "--",
+                                        "netDB", "a"]
+    assert tag_image("my-db:abc", "my-db:latest") == ["docker", "tag", "--", "my-db:abc",
+                                                      "my-db:latest"]
 
 
 def test_docker_duration():
@@ -225,21 +238,36 @@ def test_health_none_disables_the_image_health_check(desired):
 # --- hostile values -----------------------------------------------------------------------------
 
 
-def test_hostile_env_values_are_passed_verbatim(hostile_container, tmp_path):
-    argv = create_container(hostile_container, "ci")
-    envs = [argv[i + 1] for i, a in enumerate(argv) if a == "--env"]
+def test_hostile_env_values_are_passed_verbatim_in_the_env_file(hostile_container, tmp_path):
+    lines = env_file(hostile_container.environment).decode().splitlines()
     for key, value in hostile(tmp_path).items():
-        assert f"{key}={value}" in envs
+        assert f"{key}={value}" in lines
+
+
+def test_env_values_never_reach_the_command_line(hostile_container, tmp_path):
+    argv = create_container(hostile_container, "ci", ENV)
+    assert "--env" not in argv
+    joined = " ".join(argv)
+    for value in hostile(tmp_path).values():
+        assert not value or value not in joined.replace(
+            canonical_json(hostile_container.label_input()), "")
+    assert all(v.startswith("sha256:") for v in
+               hostile_container.label_input()["environment"].values())
+
+
+def test_a_container_with_an_environment_needs_an_env_file(desired):
+    with pytest.raises(ValueError, match="needs an env file"):
+        create_container(desired.container("ci_node1"), "ci")
 
 
 def test_hostile_argv_survives_shlex_round_trip(hostile_container):
-    argv = create_container(hostile_container, "ci")
+    argv = create_container(hostile_container, "ci", ENV)
     assert shlex.split(shlex.join(argv)) == argv
 
 
 def test_hostile_argv_survives_a_real_shell(hostile_container, recording_docker, tmp_path):
     env, calls = recording_docker
-    argv = create_container(hostile_container, "ci")
+    argv = create_container(hostile_container, "ci", ENV)
     subprocess.run(["sh", "-c", shlex.join(argv)], cwd=tmp_path, env=env, check=True)
     assert calls() == [argv[1:]]
     assert not (tmp_path / "pwned").exists()
@@ -248,9 +276,10 @@ def test_hostile_argv_survives_a_real_shell(hostile_container, recording_docker,
 def test_parallel_script_passes_exact_argv(hostile_container, desired, recording_docker, tmp_path):
     env, calls = recording_docker
     units = [
-        ("ci_node2", [remove_containers(["ci_node2"]), create_container(hostile_container, "ci"),
+        ("ci_node2", [remove_containers(["ci_node2"]),
+                      create_container(hostile_container, "ci", ENV),
                       start_container("ci_node2")]),
-        ("ci_node1", [create_container(desired.container("ci_node1"), "ci")]),
+        ("ci_node1", [create_container(desired.container("ci_node1"), "ci", ENV)]),
         ("weird name; $(touch pwned)", [["docker", "start", "it's `x`"]]),
     ]
     result = subprocess.run(["bash", "-s"], input=parallel_script(units, 2), cwd=tmp_path,
@@ -282,28 +311,48 @@ def test_parallel_script_with_no_units_succeeds(tmp_path):
     assert result.returncode == 0
 
 
-def test_write_files_writes_exact_bytes_and_modes(tmp_path):
-    directory = tmp_path / "state dir $(touch pwned)" / "ci_node1"
+def test_write_files_writes_exact_bytes_and_modes_into_marked_private_dirs(tmp_path):
+    root = tmp_path / "state dir $(touch pwned)" / "ci"
+    directory = root / "ci_node1"
     content = (b"#!/bin/sh\necho 'it''s' \"$(touch pwned)\" `touch pwned`\n"
                b"\x00\xff binary\r\n no trailing newline")
     files = [RenderedFile("setup.sh", content, 0o755),
              RenderedFile("Cluster.config", b"node1 172.28.0.2 40404\n", 0o644)]
-    subprocess.run(["sh", "-c", write_files(str(directory), files)], cwd=tmp_path, check=True)
+    script = write_files(str(root), marker("ci"), str(directory), files)
+    subprocess.run(["sh", "-c", script], cwd=tmp_path, check=True)
     assert (directory / "setup.sh").read_bytes() == content
     assert (directory / "Cluster.config").read_bytes() == b"node1 172.28.0.2 40404\n"
     assert (directory / "setup.sh").stat().st_mode & 0o777 == 0o755
     assert (directory / "Cluster.config").stat().st_mode & 0o777 == 0o644
-    assert sorted(p.name for p in directory.iterdir()) == ["Cluster.config", "setup.sh"]
+    assert sorted(p.name for p in directory.iterdir()) == [MARKER, "Cluster.config", "setup.sh"]
+    assert (root / MARKER).read_bytes() == (directory / MARKER).read_bytes() == marker("ci")
+    assert root.stat().st_mode & 0o777 == 0o700  # other users of the host see nothing
+    assert directory.stat().st_mode & 0o777 == 0o755  # the container's user reads its files
     assert not (tmp_path / "pwned").exists()
 
 
 def test_write_files_replaces_existing_content(tmp_path):
-    directory = tmp_path / "d"
-    directory.mkdir()
+    directory = tmp_path / "ci" / "d"
+    directory.mkdir(parents=True)
     (directory / "Cluster.config").write_text("old and longer than the new content\n")
     files = [RenderedFile("Cluster.config", b"new\n", 0o644)]
-    subprocess.run(["sh", "-c", write_files(str(directory), files)], check=True)
+    subprocess.run(["sh", "-c", write_files(str(tmp_path / "ci"), marker("ci"), str(directory),
+                                            files)], check=True)
     assert (directory / "Cluster.config").read_bytes() == b"new\n"
+
+
+def test_parallel_script_writes_private_files_and_removes_them(recording_docker, tmp_path):
+    env, calls = recording_docker
+    private = tmp_path / "private"
+    units = [("ci_node1", [["docker", "create", "--env-file", str(private / "a.env"), "x"]]),
+             ("check", [["sh", "-c", f"stat -c %a {private} {private / 'a.env'} >&2; "
+                                     f"cat {private / 'a.env'} >&2; exit 1"]])]
+    result = subprocess.run(["bash", "-s"], input=parallel_script(
+        units, 1, (str(private), {"a.env": b"SECRET=s3cret\n"})), cwd=tmp_path, env=env,
+        capture_output=True, text=True)
+    assert parse_failures(result.stdout)["check"] == "700\n600\nSECRET=s3cret"
+    assert not private.exists()
+    assert ["create", "--env-file", str(private / "a.env"), "x"] in calls()
 
 
 # --- parse_failures -----------------------------------------------------------------------------

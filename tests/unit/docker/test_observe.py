@@ -160,7 +160,7 @@ def test_script_makes_a_constant_number_of_docker_calls(host_state):
     host_state.state["containers"] += [container(f"ci_node{i}") for i in range(2, 40)]
     observe_with(host_state)
     assert sorted(call["command"] for call in host_state.calls()) == [
-        "images", "network inspect", "network ls", "ps"]
+        "images", "images", "inspect", "network inspect", "network ls", "ps"]
 
 
 @pytest.mark.parametrize("failing", ["ps", "network ls", "network inspect", "images"])
@@ -189,3 +189,35 @@ def test_observe_script_quotes_its_arguments(host_state):
     assert "find '/var/lib/clusterdeploy/c i' -type f" in script
     assert script.rstrip().endswith(f"echo {MARK}end")
     assert host_state.run(script).returncode == 0
+
+
+def test_script_reads_each_containers_wiring(host_state):
+    host_state.state["containers"][0].update(
+        Config={"Hostname": "node1"},
+        NetworkSettings={"Networks": {"netDB": {"IPAMConfig": {"IPv4Address": "172.28.0.2"},
+                                                "IPAddress": "172.28.0.2",
+                                                "Aliases": ["node1", "c1f0e2a39b7d"]},
+                                      "bridge": {"IPAMConfig": None, "IPAddress": "172.17.0.5",
+                                                 "Aliases": None}}},
+        HostConfig={"PortBindings": {"40404/tcp": [{"HostIp": "127.0.0.1", "HostPort": "40401"}],
+                                     "53/udp": [{"HostIp": "", "HostPort": ""}]}},
+        Mounts=[{"Type": "bind", "Source": "/s/ci/ci_node1", "Destination": "/clusterdeploy",
+                 "RW": False},
+                {"Type": "volume", "Source": "/var/lib/docker/volumes/x", "Destination": "/d",
+                 "RW": True}])
+    node1 = observe_with(host_state).container("ci_node1")
+    assert node1.attachment.hostname == "node1"
+    assert node1.attachment.networks == {"netDB": ("172.28.0.2", ("node1", "c1f0e2a39b7d")),
+                                         "bridge": ("172.17.0.5", ())}
+    assert node1.attachment.ports == frozenset({"127.0.0.1:40401:40404/tcp", "53/udp"})
+    assert node1.attachment.mounts == frozenset({"/s/ci/ci_node1:/clusterdeploy:ro"})
+    inspected = [argv for argv in host_state.argvs() if argv[0] == "inspect"]
+    assert [argv[3:] for argv in inspected] == [["id-ci_node1"]]  # the cluster's alone
+
+
+def test_script_reports_whether_the_files_root_exists(host_state, tmp_path):
+    missing = parse_observation(host_state.run(observe_script(
+        "ci", "netDB", str(tmp_path / "nope"))).stdout, "ci", "local")
+    present = parse_observation(host_state.run(observe_script(
+        "ci", "netDB", str(tmp_path))).stdout, "ci", "local")
+    assert (missing.files_root_exists, present.files_root_exists) == (False, True)
