@@ -11,9 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
-from . import logs, run, schema_doc, status, validate
+from . import deploy, logs, run, schema_doc, status, teardown, validate
 
-COMMANDS = (validate, run, status, logs, schema_doc)
+COMMANDS = (validate, deploy, run, status, logs, teardown, schema_doc)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,22 +7,20 @@ when interrupted before the suite finished, the deploy's when the deploy failed.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 
 from ..clusterspec import Spec
 from ..docker.engine import Engine
 from ..docker.logs import collect_logs
+from .entry import pyinfra_command, pyinfra_env
 from .shutdown import stop_all
 
-REPO = Path(__file__).resolve().parents[2]
 INTERRUPTED = 130
 
 
@@ -53,11 +51,10 @@ class Interrupts:
 
 
 def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts) -> int:
-    """Run `pyinfra -y inventory.py deploy.py`: the same operations as deploy.py."""
-    command = [str(Path(sys.executable).parent / "pyinfra"), "-y", "inventory.py", "deploy.py",
-               *pyinfra_args]
-    env = {**os.environ, "CLUSTER_SPEC": str(spec.file)}
-    process = subprocess.Popen(command, cwd=REPO, env=env)
+    """Run `pyinfra -y inventory.py deploy.py` in the working directory, with its own entry
+    scripts or the package's (lifecycle/entry.py)."""
+    process = subprocess.Popen(pyinfra_command("deploy.py", pyinfra_args),
+                               env=pyinfra_env(spec.file))
     while process.poll() is None:
         if interrupts.stop.wait(0.1) and process.poll() is None:
             process.send_signal(signal.SIGINT)
