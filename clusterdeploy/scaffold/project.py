@@ -174,6 +174,9 @@ def init_project(directory: Path, options: Options) -> Outcome:
     """Write the project's missing files, then load the spec as every command will."""
     directory = directory.resolve()
     outcome = Outcome(directory)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"clusterdeploy init: {directory} is not a directory (give the "
+                         f"project's directory)")
     if (directory / SPEC).exists():
         raise ClusterDeployError(f"{directory / SPEC}: already exists; nothing written (init "
                                  f"never overwrites a file: edit it, or init another directory)")
@@ -183,9 +186,14 @@ def init_project(directory: Path, options: Options) -> Outcome:
         if target.exists():
             outcome.skipped.append(file.path)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(file.content)
-        target.chmod(file.mode)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.content)
+            target.chmod(file.mode)
+        except OSError as exc:
+            written = ", ".join(f.path for f in outcome.written) or "nothing"
+            raise ClusterDeployError(f"{target}: cannot write: {exc.strerror} (written so far: "
+                                     f"{written})") from None
         outcome.written.append(file)
     if ".dockerignore" in outcome.skipped:
         outcome.notes.append("add the line `docker-test/logs/` to .dockerignore, so collected "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -58,7 +59,7 @@ def test_the_spec_carries_the_editor_schema_line_and_runs_the_starter(tmp_path):
 
 
 def test_the_suite_queries_every_node_and_start_sh_execs_the_service(tmp_path):
-    spec = init_project(tmp_path, OPTIONS.__class__(**{**OPTIONS.__dict__, "nodes": 4})).spec
+    spec = init_project(tmp_path, replace(OPTIONS, nodes=4)).spec
     files = {f.path: f.content.decode() for f in render_cluster(spec)["cdinit_tester"]}
     suite = files["check.sh"]
     assert [line for line in suite.splitlines() if line.startswith("if get ")] == [
@@ -74,7 +75,7 @@ def test_the_starter_s_cmd_line_is_the_one_command_replaces():
 
 
 def test_command_replaces_the_starter_s_cmd(tmp_path):
-    init_project(tmp_path, Options(**{**OPTIONS.__dict__, "command": "my-server --port 8080"}))
+    init_project(tmp_path, replace(OPTIONS, command="my-server --port 8080"))
     assert 'CMD ["my-server", "--port", "8080"]' in (tmp_path / "Dockerfile").read_text()
     assert yaml.safe_load((tmp_path / "cluster.yml").read_text())["defaults"]["command"] == [
         "/clusterdeploy/start.sh", "my-server", "--port", "8080"]
@@ -84,7 +85,7 @@ def test_an_existing_dockerfile_s_cmd_is_the_command_and_the_file_is_kept(tmp_pa
     dockerfile = 'FROM debian:bookworm\nCMD ["webfsd", "-F", "-p", "9090"]\n'
     (tmp_path / "Dockerfile").write_text(dockerfile)
     (tmp_path / "run_tests.sh").write_text("mine\n")
-    outcome = init_project(tmp_path, Options(**{**OPTIONS.__dict__, "port": 9090}))
+    outcome = init_project(tmp_path, replace(OPTIONS, port=9090))
     assert outcome.skipped == ["run_tests.sh"]
     assert "Dockerfile" not in [f.path for f in outcome.written]
     assert (tmp_path / "Dockerfile").read_text() == dockerfile
@@ -109,15 +110,15 @@ def test_a_dockerfile_without_cmd_needs_command(tmp_path):
 
 def test_a_named_dockerfile_must_exist(tmp_path):
     with pytest.raises(UsageError, match="build/Dockerfile: no such file"):
-        init_project(tmp_path, Options(**{**OPTIONS.__dict__, "dockerfile": "build/Dockerfile"}))
+        init_project(tmp_path, replace(OPTIONS, dockerfile="build/Dockerfile"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_existing_image_builds_nothing_and_needs_a_command(tmp_path):
     with pytest.raises(UsageError, match="--image needs --command"):
-        init_project(tmp_path, Options(**{**OPTIONS.__dict__, "image": "nginx:latest"}))
-    outcome = init_project(tmp_path, Options(**{**OPTIONS.__dict__, "image": "nginx:latest",
-                                                "command": "nginx -g 'daemon off;'"}))
+        init_project(tmp_path, replace(OPTIONS, image="nginx:latest"))
+    outcome = init_project(tmp_path, replace(OPTIONS, image="nginx:latest",
+                                                command="nginx -g 'daemon off;'"))
     written = [f.path for f in outcome.written]
     assert "Dockerfile" not in written and ".dockerignore" not in written
     assert outcome.spec.images == {}
@@ -137,7 +138,7 @@ def test_a_directory_with_a_cluster_yml_is_left_alone(tmp_path):
 
 
 def test_options_that_make_an_invalid_spec_write_nothing(tmp_path):
-    bad = Options(**{**OPTIONS.__dict__, "name": "Bad Name", "port": 70000})
+    bad = replace(OPTIONS, name="Bad Name", port=70000)
     with pytest.raises(SpecError) as caught:
         init_project(tmp_path, bad)
     paths = [p.path for p in caught.value.problems]
@@ -154,6 +155,18 @@ def test_a_broken_file_that_was_already_there_is_reported_after_writing(tmp_path
     assert "docker-test/templates/check.sh.j2" in outcome.skipped
     assert "'nope' is undefined" in str(outcome.problems)
     assert load_spec(tmp_path / "cluster.yml").name == "cdinit"  # the spec itself is valid
+
+
+def test_a_file_is_not_a_project_directory(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="is not a directory"):
+        init_project(tmp_path / "file", OPTIONS)
+
+
+def test_a_file_that_cannot_be_written_is_one_line(tmp_path):
+    (tmp_path / "group_data").write_text("a file where a folder goes")
+    with pytest.raises(ClusterDeployError, match=r"group_data/all.py: cannot write: "):
+        init_project(tmp_path, OPTIONS)
 
 
 @pytest.mark.parametrize(("directory", "name"), [
