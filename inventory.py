@@ -3,6 +3,6 @@
 The spec is validated here, before pyinfra connects to any host.
 """
 
-from clusterdeploy.deploy.inventory import docker_hosts
+from clusterdeploy.deploy.inventory import docker_hosts as _docker_hosts
 
-docker_hosts = docker_hosts()
+docker_hosts = _docker_hosts()

@@ -11,15 +11,17 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
-from . import lock, logs, run, schema_doc, status, validate
+from ..packagedata import version
+from . import deploy, init, lock, logs, run, schema_doc, status, teardown, validate
 
-COMMANDS = (validate, run, status, logs, lock, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, logs, teardown, lock, schema_doc)
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="clusterdeploy",
         description="Declarative test clusters of Docker containers, on pyinfra.")
+    top.add_argument("--version", action="version", version=f"clusterdeploy {version()}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add(sub)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..clusterspec import load_spec
+from ..clusterspec import Spec, load_spec
 from ..core.images import desired_images
 from ..core.render import render_cluster
 from .options import SPEC_HELP
@@ -22,7 +22,12 @@ def validate(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     render_cluster(spec)
     desired_images(spec, {})  # every Dockerfile and build context readable as Docker reads it
-    nodes = ", ".join(n.name for n in spec.nodes[:6]) + (", ..." if len(spec.nodes) > 6 else "")
-    print(f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
-          f"network {spec.network.name} {spec.network.subnet}")
+    print(summary(spec))
     return 0
+
+
+def summary(spec: Spec) -> str:
+    """The line a valid spec gets: its file, cluster, nodes and network."""
+    nodes = ", ".join(n.name for n in spec.nodes[:6]) + (", ..." if len(spec.nodes) > 6 else "")
+    return (f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
+            f"network {spec.network.name} {spec.network.subnet}")

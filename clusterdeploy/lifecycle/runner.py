@@ -7,23 +7,21 @@ when interrupted before the suite finished, the deploy's when the deploy failed.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 
 from ..clusterspec import Spec
 from ..docker.engine import Engine
 from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
 from ..docker.logs import collect_logs, private_bytes
+from .entry import pyinfra_command, pyinfra_env
 from .shutdown import stop_all
 
-REPO = Path(__file__).resolve().parents[2]
 INTERRUPTED = 130
 
 
@@ -55,12 +53,11 @@ class Interrupts:
 
 def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts,
            lock_token: str) -> int:
-    """Run `pyinfra -y inventory.py deploy.py`: the same operations as deploy.py, under the
-    run's own cluster lock (handed on by its token)."""
-    command = [str(Path(sys.executable).parent / "pyinfra"), "-y", "inventory.py", "deploy.py",
-               *pyinfra_args]
-    env = {**os.environ, "CLUSTER_SPEC": str(spec.file), TOKEN_ENV: lock_token}
-    process = subprocess.Popen(command, cwd=REPO, env=env)
+    """Run `pyinfra -y inventory.py deploy.py` in the working directory, with its own entry
+    scripts or the package's (lifecycle/entry.py), under the run's own cluster lock (handed
+    on by its token)."""
+    process = subprocess.Popen(pyinfra_command("deploy.py", pyinfra_args),
+                               env={**pyinfra_env(spec.file), TOKEN_ENV: lock_token})
     while process.poll() is None:
         if interrupts.stop.wait(0.1) and process.poll() is None:
             process.send_signal(signal.SIGINT)
