@@ -502,6 +502,15 @@ class RemoteDockerHost:
                    lambda: self.ssh("true", check=False, timeout=10).returncode == 0)
         self.timings["sshd ready"] = time.monotonic() - began
 
+    def set_sftp(self, enabled: bool) -> None:
+        """Give sshd the SFTP subsystem or take it away (as minimal hosts have none), and
+        restart it."""
+        line = "Subsystem sftp internal-sftp"
+        lines = [entry for entry in self.sshd_config.read_text().splitlines() if entry != line]
+        self.sshd_config.write_text("\n".join([*lines, *([line] if enabled else []), ""]))
+        self.stop_sshd()
+        self.start_sshd()
+
     def stop_sshd(self) -> None:
         """Stop sshd by its pid file (the engine keeps running): for 'unreachable' tests."""
         pid = self._verified_pid(self.sshd_pidfile, "sshd", self.sshd_config)

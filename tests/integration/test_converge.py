@@ -6,8 +6,11 @@ The tests run in order on one cluster (a copy of the default spec named `cdtest`
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -150,21 +153,32 @@ def test_stopped_container_is_started(project: Project) -> None:
     unchanged(before, after, [n for n in [*NODES, TESTER] if n != f"{NAME}_node2"])
 
 
+def round_two(name: str) -> bool:
+    """The node runs with ROUND=2 (the new config)."""
+    result = docker("exec", name, "printenv", "ROUND", check=False)
+    return result.returncode == 0 and result.stdout.strip() == "2"
+
+
 def test_deploy_killed_halfway_then_converges(project: Project) -> None:
     project.edit_spec(lambda s: [n.setdefault("environment", {}).update(ROUND="2")
                                  for n in s["nodes"][2:]])
+    # one container at a time, so the kill lands between the three recreates
     args = [str(BIN / "pyinfra"), "-y", "inventory.py", "deploy.py",
-            "--data", f"state_dir={project.state_dir}"]
+            "--data", f"state_dir={project.state_dir}", "--data", "parallelism=1"]
     env = {"CLUSTER_SPEC": str(project.spec_path), "PATH": "/usr/local/bin:/usr/bin:/bin"}
     process = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     assert process.stdout is not None
     for line in process.stdout:
-        if "Starting operation: Remove changed" in line:
-            time.sleep(0.3)  # the old containers are going; the new ones do not exist yet
+        if "Starting operation: Containers" in line:
+            time.sleep(0.5)
             break
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)  # pyinfra and the docker commands it started
     process.wait(timeout=30)
+    state = containers_state(NAME)
+    done = [n for n in NODES[2:] if n in state and state[n]["status"] == "running"
+            and round_two(n)]
+    assert len(done) < 3, "the kill came after the deploy finished: nothing was tested"
     project.deploy()
     state = containers_state(NAME)
     assert all(state[n]["health"] == "healthy" for n in NODES)
@@ -172,6 +186,78 @@ def test_deploy_killed_halfway_then_converges(project: Project) -> None:
         assert docker("exec", f"{NAME}_node{i}", "printenv", "ROUND").stdout.strip() == "2"
     again = project.deploy()
     assert not [line for line in plan_lines(again) if line.startswith(("create", "recreate"))]
+
+
+def test_a_node_disconnected_from_the_network_is_reconnected_and_reachable(
+        project: Project) -> None:
+    docker("network", "disconnect", f"{NAME}Net", f"{NAME}_node2")
+    status = subprocess.run([sys.executable, "-m", "clusterdeploy", "status", "--json", "--spec",
+                             str(project.spec_path), "--state-dir", str(project.state_dir)],
+                            cwd=REPO, capture_output=True, text=True)
+    drift = {row["container"]: row["drift"] for row in json.loads(status.stdout)}
+    assert drift[f"{NAME}_node2"] == f"not attached to {NAME}Net"
+    assert drift[f"{NAME}_node1"] == "in sync"
+    result = project.deploy()
+    assert f"recreate {NAME}_node2: not attached to {NAME}Net" in plan_lines(result)
+    for i in (1, 3, 4, 5):
+        out = docker("exec", f"{NAME}_node{i}", "curl", "-fsS", "http://node2:40404/ping").stdout
+        assert '"node2"' in out
+
+
+def test_the_logs_of_a_replaced_container_are_kept(project: Project) -> None:
+    docker("exec", f"{NAME}_node4", "sh", "-c", "echo 'last words of the old node4' >/proc/1/fd/1")
+    project.edit_spec(lambda s: s["nodes"][3].setdefault("environment", {}).update(ROUND="3"))
+    result = project.deploy()
+    assert ("collect-logs 1 container: before they are removed or replaced"
+            in plan_lines(result))
+    logs = project.root / "docker-test" / "logs"
+    kept = sorted(logs.glob("*-deploy"))
+    assert kept, sorted(p.name for p in logs.iterdir())
+    assert "last words of the old node4" in (kept[-1] / f"{NAME}_node4.log").read_text()
+    assert kept[-1].stat().st_mode & 0o777 == 0o700
+
+
+def test_a_second_deploy_waits_for_the_lock_then_fails_naming_the_holder(
+        project: Project) -> None:
+    holder = subprocess.Popen([str(BIN / "pyinfra"), "-y", "inventory.py", "deploy.py",
+                               "--data", f"state_dir={project.state_dir}"], cwd=REPO,
+                              env={**os.environ, "CLUSTER_SPEC": str(project.spec_path)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert holder.stdout is not None
+    for line in holder.stdout:  # the holder has the lock once it prints its plan
+        if "plan: cluster" in line:
+            holder.send_signal(signal.SIGSTOP)  # keep it holding the lock
+            break
+    try:
+        second = project.deploy(check=False, lock_timeout="2")
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(timeout=120)
+    output = second.stdout + second.stderr
+    assert second.returncode != 0
+    assert f"pid {holder.pid}, `pyinfra -y inventory.py deploy.py" in output
+    assert "the cluster is locked by" in output and "waited 2 s" in output
+    assert "Traceback" not in output
+    assert plan_lines(project.deploy()) == []  # released when the holder ended
+
+
+def test_a_killed_deploys_lock_is_broken_by_the_next(project: Project) -> None:
+    holder = subprocess.Popen([str(BIN / "pyinfra"), "-y", "inventory.py", "deploy.py",
+                               "--data", f"state_dir={project.state_dir}"], cwd=REPO,
+                              env={**os.environ, "CLUSTER_SPEC": str(project.spec_path)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert holder.stdout is not None
+    for line in holder.stdout:
+        if "plan: cluster" in line:
+            holder.kill()
+            break
+    holder.wait(timeout=30)
+    lock = subprocess.run([sys.executable, "-m", "clusterdeploy", "lock", "--spec",
+                           str(project.spec_path), "--state-dir", str(project.state_dir)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert f"(pid {holder.pid}," in lock.stdout and "that process is gone" in lock.stdout
+    result = project.deploy(lock_timeout="5")
+    assert "breaking the lock of root@" in result.stdout + result.stderr
 
 
 def test_foreign_container_with_a_cluster_name_is_left_alone(project: Project) -> None:

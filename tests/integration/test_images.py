@@ -62,8 +62,8 @@ def test_go_edit_rebuilds_exactly_the_node_image_once(project: Project) -> None:
     assert builds(result)[0].startswith("build my-db:")
     assert builds(result)[0].endswith("content changed (node)")
     # the new image is what the nodes now run
-    assert all(line.startswith(("recreate", "wait")) for line in plan_lines(result)
-               if not line.startswith("build"))
+    assert all(line.startswith(("recreate", "wait", "collect-logs"))
+               for line in plan_lines(result) if not line.startswith("build"))
     assert builds(project.deploy()) == []
 
 
@@ -108,3 +108,23 @@ def test_go_unit_tests_pass_in_the_builder_image(engine: None) -> None:
                     "go-builder:latest", "go", "test", "./...", check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout
+
+
+def test_a_race_build_runs_with_the_race_detector(project: Project) -> None:
+    """Sanitizers reach the build: the node image is built with `-race` (CGO, gcc) and the
+    cluster runs on it; the binary carries the race runtime (ThreadSanitizer)."""
+    project.edit_spec(lambda s: s["build"].update(sanitizers=["race"]))
+    try:
+        result = project.deploy()
+        assert builds(result) and builds(result)[0].startswith("build my-db:")
+        state = containers_state(NAME)
+        assert all(s["health"] == "healthy" for n, s in state.items() if "node" in n)
+        tsan = docker("exec", f"{NAME}_node1", "grep", "-c", "__tsan_",
+                      "/root/service/server", check=False)
+        assert tsan.returncode == 0 and int(tsan.stdout) > 0, tsan.stderr
+    finally:
+        project.edit_spec(lambda s: s["build"].update(sanitizers=[]))
+    project.deploy()
+    plain = docker("exec", f"{NAME}_node1", "grep", "-c", "__tsan_", "/root/service/server",
+                   check=False)
+    assert plain.stdout.strip() == "0"

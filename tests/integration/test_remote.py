@@ -24,6 +24,15 @@ remote = remote_docker_host_fixture(name="cdssh", subnet="10.251.0.8/30",
                                     bridge_cidr="10.252.2.1/24", address_pool="10.255.0.0/16")
 
 
+def running(project: Project, remote: RemoteDockerHost) -> dict[str, tuple[str, str]]:
+    """The cluster deployed, all six containers up: what a failed deploy must leave as it
+    was."""
+    project.deploy()
+    state = remote_state(remote)
+    assert len(state) == 6 and all(status == "running" for _, status in state.values())
+    return state
+
+
 def remote_state(remote: RemoteDockerHost) -> dict[str, tuple[str, str]]:
     ids = remote.docker("ps", "-aq", "--filter", f"label=io.clusterdeploy.cluster={NAME}")
     if not ids.stdout.split():
@@ -111,17 +120,10 @@ def test_run_once_passes_the_suite_through_ssh_and_logs_arrive_here(project: Pro
     assert "PASS" in (logs / "suite.log").read_text()
 
 
-def test_teardown_over_ssh_leaves_the_remote_engine_clean(project: Project,
-                                                          remote: RemoteDockerHost) -> None:
-    project.teardown()
-    assert remote_state(remote) == {}
-    assert remote.docker("network", "ls", "-q", "--filter",
-                         f"label=io.clusterdeploy.cluster={NAME}").stdout.strip() == ""
-
-
 def test_wrong_key_is_one_clear_line(project: Project, remote: RemoteDockerHost,
                                      tmp_path) -> None:
     wrong = generate_key(tmp_path / "wrong_ed25519")
+    before = running(project, remote)
     good = project.spec()
     project.edit_spec(lambda spec: spec["hosts"][0]["ssh"].update(key=str(wrong)))
     try:
@@ -132,10 +134,11 @@ def test_wrong_key_is_one_clear_line(project: Project, remote: RemoteDockerHost,
     assert result.returncode != 0
     assert f"[{HOST}] Authentication error (username=root, key={wrong})" in output
     assert "Traceback" not in output
-    assert remote_state(remote) == {}
+    assert remote_state(remote) == before
 
 
 def test_stopped_sshd_is_one_clear_line(project: Project, remote: RemoteDockerHost) -> None:
+    before = running(project, remote)
     remote.stop_sshd()
     try:
         result = project.deploy(check=False)
@@ -145,6 +148,82 @@ def test_stopped_sshd_is_one_clear_line(project: Project, remote: RemoteDockerHo
     assert result.returncode != 0
     assert f"[{HOST}] Could not connect" in output
     assert "Traceback" not in output
+    assert remote_state(remote) == before
+
+
+def test_no_docker_on_the_host_is_one_clear_line(project: Project,
+                                                 remote: RemoteDockerHost) -> None:
+    """The engine's socket is gone (as with no engine running): the deploy says so, naming
+    the host, before any change."""
+    before = running(project, remote)
+    socket_path = remote.socket
+    moved = socket_path.with_name(socket_path.name + ".away")
+    socket_path.rename(moved)
+    try:
+        result = project.deploy(check=False)
+    finally:
+        moved.rename(socket_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{HOST}: cannot talk to Docker: Cannot connect to the Docker daemon" in output
+    assert "Traceback" not in output
+    assert remote_state(remote) == before
+
+
+def test_images_travel_without_sftp(project: Project, remote: RemoteDockerHost) -> None:
+    """An sshd without the SFTP subsystem (minimal hosts): images stream through the exec
+    channel into `docker load`."""
+    main = project.root / "cmd" / "main.go"
+    main.write_text(main.read_text() + f"\n// no sftp {uuid.uuid4()}\n")
+    remote.set_sftp(False)
+    try:
+        result = project.deploy()
+    finally:
+        remote.set_sftp(True)
+    builds = [line for line in plan_lines(result, HOST) if line.startswith("build ")]
+    assert len(builds) == 1 and builds[0].startswith("build my-db:"), builds
+    assert "Traceback" not in result.stdout + result.stderr
+    assert all(status == "running" for _, status in remote_state(remote).values())
+
+
+def test_images_built_on_the_host_from_the_streamed_context(project: Project,
+                                                            remote: RemoteDockerHost) -> None:
+    """`images: build`: the context goes to `docker build -` there; an image whose build needs
+    no network (the host's namespace has no route out)."""
+    remote.load_image("debian:bookworm")
+    (project.root / "tiny").mkdir()
+    (project.root / "tiny" / "Dockerfile").write_text(
+        "FROM debian:bookworm\nCOPY hello.txt /hello.txt\nCMD [\"sleep\", \"infinity\"]\n")
+    (project.root / "tiny" / "hello.txt").write_text(f"built there {uuid.uuid4()}\n")
+    shipped = project.spec()
+
+    def build_there(spec: dict) -> None:
+        spec["hosts"][0]["images"] = "build"
+        spec["images"] = {"tiny": {"tag": "cdssh-tiny", "dockerfile": "tiny/Dockerfile",
+                                   "context": "tiny"}}
+        spec["build"] = {"programs": []}
+        spec["defaults"].update(image="tiny", command=["sleep", "infinity"],
+                                healthcheck={"test": ["NONE"]}, files=[])
+        spec["tester"]["container_command"] = ["sleep", "infinity"]
+    project.edit_spec(build_there)
+    try:
+        result = project.deploy()
+        builds = [line for line in plan_lines(result, HOST) if line.startswith("build ")]
+        assert builds and builds[0].startswith("build cdssh-tiny:"), builds
+        hello = remote.docker("exec", f"{NAME}_node1", "cat", "/hello.txt").stdout
+        assert hello == (project.root / "tiny" / "hello.txt").read_text()
+        assert plan_lines(project.deploy(), HOST) == []  # the hash decides: nothing sent
+    finally:
+        project.write_spec(shipped)
+        project.deploy()
+
+
+def test_teardown_over_ssh_leaves_the_remote_engine_clean(project: Project,
+                                                          remote: RemoteDockerHost) -> None:
+    project.teardown()
+    assert remote_state(remote) == {}
+    assert remote.docker("network", "ls", "-q", "--filter",
+                         f"label=io.clusterdeploy.cluster={NAME}").stdout.strip() == ""
 
 
 def test_pyinfra_cli_host_without_hosts_in_the_spec(project: Project,
@@ -167,22 +246,4 @@ def test_pyinfra_cli_host_without_hosts_in_the_spec(project: Project,
         if script == "deploy.py":
             assert len(remote_state(remote)) == 6
             assert all(status == "running" for _, status in remote_state(remote).values())
-    assert remote_state(remote) == {}
-
-
-def test_no_docker_on_the_host_is_one_clear_line(project: Project,
-                                                 remote: RemoteDockerHost) -> None:
-    """The engine's socket is gone (as with no engine running): the deploy says so, naming
-    the host, before any change."""
-    socket_path = remote.socket
-    moved = socket_path.with_name(socket_path.name + ".away")
-    socket_path.rename(moved)
-    try:
-        result = project.deploy(check=False)
-    finally:
-        moved.rename(socket_path)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert f"{HOST}: cannot talk to Docker: Cannot connect to the Docker daemon" in output
-    assert "Traceback" not in output
     assert remote_state(remote) == {}
