@@ -4,6 +4,7 @@ from .load import DEFAULT_SPEC, load_spec, spec_path
 from .model import (
     NODE,
     TESTER,
+    Bootstrap,
     ContainerSettings,
     FileTemplate,
     GoBuild,
@@ -20,7 +21,23 @@ from .ports import PortMapping
 from .read import SPEC_ENV
 
 __all__ = [
-    "DEFAULT_SPEC", "NODE", "SPEC_ENV", "TESTER", "ContainerSettings", "FileTemplate", "GoBuild",
-    "HealthCheck", "Host", "ImageDef", "Member", "Network", "PortMapping", "SSHAccess", "Spec",
-    "Tester", "load_spec", "spec_path",
+    "DEFAULT_SPEC",
+    "NODE",
+    "SPEC_ENV",
+    "TESTER",
+    "Bootstrap",
+    "ContainerSettings",
+    "FileTemplate",
+    "GoBuild",
+    "HealthCheck",
+    "Host",
+    "ImageDef",
+    "Member",
+    "Network",
+    "PortMapping",
+    "SSHAccess",
+    "Spec",
+    "Tester",
+    "load_spec",
+    "spec_path",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
-from .model import GoBuild, Host, ImageDef, Network, Spec, SSHAccess
+from .model import Bootstrap, GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
 from .schema import load_schema
 from .settings import (
@@ -106,5 +106,10 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
         tester=the_tester,
         logs_dir=(base / doc["logs"]["dir"]).resolve(),
         variables=dict(doc["vars"]),
+        bootstrap=Bootstrap(container=doc["bootstrap"].get("container", "tester"),
+                            command=tuple(doc["bootstrap"]["command"]),
+                            when=doc["bootstrap"].get("when", "created"))
+        if "bootstrap" in doc else None,
+        host_names=bool(doc["host_names"]),
     )
     return spec, problems

@@ -16,6 +16,7 @@ from ..errors import Problem
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
 from .schema import definition
+from .sizes import parse_size
 
 
 def semantic_problems(spec: Spec) -> list[Problem]:
@@ -254,7 +255,40 @@ def check_templates(spec: Spec) -> list[Problem]:
     return problems
 
 
+MIN_MEMORY = 6 << 20  # Docker refuses less ("Minimum memory limit allowed is 6MB")
+
+
+def check_limits(spec: Spec) -> list[Problem]:
+    """Limits a Docker engine refuses: memory under 6m, swap under memory, soft over hard."""
+    problems = []
+    for member in spec.members:
+        settings = member.settings
+        where = member.path
+        memory = parse_size(settings["memory"]) if "memory" in settings else None
+        if memory is not None and memory < MIN_MEMORY:
+            problems.append(Problem(f"{where}.memory", f"{settings['memory']} is under 6m, "
+                                    "the least a Docker engine allows", "give at least 6m"))
+        swap = settings.get("memory_swap")
+        if swap is not None and swap != "-1" and (memory is None or parse_size(swap) < memory):
+            problems.append(Problem(f"{where}.memory_swap", f"{swap} needs a memory limit no "
+                                    "larger than it", "set memory, at most memory_swap, or "
+                                    "use -1 for unlimited swap"))
+        for name, limit in (settings.get("ulimits") or {}).items():
+            if isinstance(limit, dict) and limit["soft"] > limit["hard"] >= 0:
+                problems.append(Problem(f"{where}.ulimits.{name}", f"soft {limit['soft']} is "
+                                        f"over hard {limit['hard']}", "make soft <= hard"))
+    return sorted(set(problems))
+
+
+def check_bootstrap(spec: Spec) -> list[Problem]:
+    if spec.bootstrap is None or spec.member(spec.bootstrap.container) is not None:
+        return []
+    names = ", ".join(m.name for m in spec.members)
+    return [Problem("bootstrap.container", f"{spec.bootstrap.container!r} is not a container "
+                                           f"of the cluster", f"use one of {names}")]
+
+
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
     check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
-    check_sanitizers, check_images, check_templates,
+    check_sanitizers, check_images, check_templates, check_limits, check_bootstrap,
 )

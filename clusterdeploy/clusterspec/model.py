@@ -199,6 +199,15 @@ class Network:
 
 
 @dataclass(frozen=True)
+class Bootstrap:
+    """The command that makes healthy nodes a cluster, and when it runs."""
+
+    container: str  # a node's name, or "tester"
+    command: tuple[str, ...]  # each argument a template
+    when: str  # created | recreated | always
+
+
+@dataclass(frozen=True)
 class Spec:
     file: Path
     display: str  # the file as the user named it, for messages
@@ -212,10 +221,16 @@ class Spec:
     tester: Tester
     logs_dir: Path
     variables: dict[str, Any]
+    bootstrap: Bootstrap | None = None
+    host_names: bool = False
 
     @property
     def base_dir(self) -> Path:
         return self.file.parent
+
+    def member(self, name: str) -> Member | None:
+        """A node by name, or the tester as "tester"."""
+        return next((m for m in self.members if m.name == name), None)
 
     @property
     def members(self) -> tuple[Member, ...]:

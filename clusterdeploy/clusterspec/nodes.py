@@ -116,6 +116,7 @@ def tester(document: dict[str, Any], defaults: dict[str, Any], base: Path,
         "environment": raw.get("environment", {}),
         "command": raw.get("container_command", defaults["command"]),
         "healthcheck": None,
+        "volumes": [],  # data volumes are the nodes'
     }
     settings, problems = _settings(defaults, own, base, "tester")
     member = Member(

@@ -152,4 +152,18 @@ def container_settings(raw: dict[str, Any], base: Path, path: str,
     values["files"] = tuple(
         FileTemplate((base / f["template"]).resolve(), f["path"], int(f.get("mode", "0644"), 8))
         for f in raw["files"])
+    if "mounts" in raw:
+        values["mounts"] = tuple(_mount(entry, base) for entry in raw["mounts"])
+    for key in ("labels", "sysctls"):
+        if key in raw:
+            values[key] = {name: env_value(v) for name, v in raw[key].items()}
     return ContainerSettings(values), problems
+
+
+def _mount(entry: str, base: Path) -> str:
+    """`SOURCE:TARGET[:MODE]` with a relative host path resolved against the spec's folder
+    (`./x`, `~/x`; a source without a slash names a volume) and read-only unless `:rw`."""
+    source, target, *mode = entry.split(":")
+    if source.startswith((".", "~")):
+        source = str((base / Path(source).expanduser()).resolve())
+    return f"{source}:{target}:{mode[0] if mode else 'ro'}"

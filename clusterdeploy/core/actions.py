@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from .desired import DesiredContainer, DesiredNetwork
+from .desired import DesiredBootstrap, DesiredContainer, DesiredNetwork, DesiredVolume
 from .images import DesiredImage
-from .observed import ObservedContainer, ObservedNetwork
+from .observed import ObservedContainer, ObservedNetwork, ObservedVolume
 from .render import RenderedFile
 
 
@@ -25,12 +25,17 @@ class Kind(StrEnum):
     REMOVE = "remove"
     REMOVE_NETWORK = "remove-network"
     CREATE_NETWORK = "create-network"
+    CREATE_VOLUME = "create-volume"
+    REMOVE_VOLUME = "remove-volume"
     WRITE_FILE = "write-file"
     REMOVE_FILES = "remove-files"
     CREATE = "create"
     RECREATE = "recreate"
     START = "start"
     WAIT = "wait"
+    BOOTSTRAP = "bootstrap"
+    WRITE_HOSTS = "write-hosts"
+    REMOVE_HOSTS = "remove-hosts"
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,28 @@ class CreateNetwork(Action):
 
 
 @dataclass(frozen=True)
+class CreateVolume(Action):
+    """A node's data volume, labelled with the cluster (before its container is created)."""
+
+    kind = Kind.CREATE_VOLUME
+    volume: DesiredVolume
+
+    @property
+    def target(self) -> str:
+        return self.volume.name
+
+
+@dataclass(frozen=True)
+class RemoveVolume(Action):
+    kind = Kind.REMOVE_VOLUME
+    volume: ObservedVolume
+
+    @property
+    def target(self) -> str:
+        return self.volume.name
+
+
+@dataclass(frozen=True)
 class WriteFile(Action):
     kind = Kind.WRITE_FILE
     container: DesiredContainer
@@ -207,3 +234,38 @@ class Wait(Action):
     @property
     def target(self) -> str:
         return "healthy"
+
+
+@dataclass(frozen=True)
+class Bootstrap(Action):
+    """Run the command that makes the healthy nodes a cluster; record that it ran."""
+
+    kind = Kind.BOOTSTRAP
+    bootstrap: DesiredBootstrap
+
+    @property
+    def target(self) -> str:
+        return self.bootstrap.container
+
+
+@dataclass(frozen=True)
+class WriteHosts(Action):
+    """Put the cluster's block into the Docker host's /etc/hosts (nothing else changes)."""
+
+    kind = Kind.WRITE_HOSTS
+    cluster: str
+    block: str
+
+    @property
+    def target(self) -> str:
+        return "/etc/hosts"
+
+
+@dataclass(frozen=True)
+class RemoveHosts(Action):
+    kind = Kind.REMOVE_HOSTS
+    cluster: str
+
+    @property
+    def target(self) -> str:
+        return "/etc/hosts"

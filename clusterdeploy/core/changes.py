@@ -63,7 +63,7 @@ def drift(desired: DesiredContainer, attachment: Attachment | None) -> str:
         found.append("published ports differ: " + "; ".join(filter(None, [
             f"missing {', '.join(missing)}" if missing else "",
             f"extra {', '.join(extra)}" if extra else ""])))
-    for mount in desired.mounts:
+    for mount in desired.files_mount:
         if mount not in attachment.mounts:
             found.append(f"mount {mount} missing")
     if attachment.hostname != desired.hostname:

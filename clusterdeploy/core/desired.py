@@ -21,7 +21,7 @@ from typing import Any
 from ..clusterspec import HealthCheck, Member, PortMapping, Spec
 from .hashing import canonical_hash, sha256_bytes
 from .images import MISSING, DesiredImage, desired_images, normalize_ref
-from .render import Rendered, RenderedFile
+from .render import Rendered, RenderedFile, render_bootstrap
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,25 @@ class DesiredContainer:
     files_host_dir: str
     files_dir: str
     files: tuple[RenderedFile, ...]
-    mounts: tuple[str, ...]  # the rendered-files directory, read-only
+    files_mount: tuple[str, ...]  # the rendered-files directory, read-only
     network: str
     config_hash: str = ""
+    # Options: hashed only when set (see the module docstring).
+    volumes: tuple[str, ...] = ()  # `<volume name>:<path>`: the node's own data volumes
+    mounts: tuple[str, ...] | None = None  # `SOURCE:TARGET:ro|rw`
+    tmpfs: tuple[str, ...] | None = None
+    memory: str | None = None
+    memory_swap: str | None = None
+    cpus: float | None = None
+    pids_limit: int | None = None
+    ulimits: dict[str, Any] | None = None
+    sysctls: dict[str, Any] | None = None
+    restart: str | None = None
+    extra_hosts: tuple[str, ...] | None = None
+    shm_size: str | None = None
+    labels: dict[str, Any] | None = None
+    working_dir: str | None = None
+    entrypoint: tuple[str, ...] | None = None
 
     def hash_input(self) -> dict[str, Any]:
         """Everything that defines the container, canonical: what the config hash covers."""
@@ -89,17 +105,18 @@ NOT_HASHED = {
     "member": "the node the container belongs to, not its configuration",
     "image": "a reference; the content it names is hashed as image_identity",
     "ready_timeout": "how long a deploy waits, not how the container runs",
-    "files_host_dir": "covered by mounts",
-    "files_dir": "covered by mounts",
+    "files_host_dir": "covered by files_mount",
+    "files_dir": "covered by files_mount",
     "config_hash": "the result",
 }
-HASH_KEYS = {"image_identity": "image"}  # field -> key in the hash input (and the config label)
+# field -> key in the hash input (and the config label); "mounts" was the files mount's key
+HASH_KEYS = {"image_identity": "image", "files_mount": "mounts", "mounts": "extra_mounts"}
 UNORDERED = {"cap_add", "cap_drop", "ports"}  # lists whose order means nothing to Docker
 HASH_FORMS: dict[str, Callable[[Any], Any]] = {  # field -> its form in the hash input
     "files": lambda files: {f.path: [sha256_bytes(f.content), f.mode] for f in files},
 }
 DERIVED = {"name", "member", "hostname", "address", "image", "image_identity", "ports",
-           "files_host_dir", "files", "mounts", "network", "config_hash"}
+           "files_host_dir", "files", "files_mount", "network", "config_hash", "volumes"}
 
 
 def _canonical(value: Any) -> Any:
@@ -115,6 +132,33 @@ def _canonical(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class DesiredVolume:
+    name: str  # `<cluster>_<node>_<name>`
+    member: str
+    keep: bool
+
+
+@dataclass(frozen=True)
+class DesiredBootstrap:
+    container: str  # the container it runs in
+    command: tuple[str, ...]  # rendered
+    when: str  # created | recreated | always
+    record_path: str  # on the host, once it succeeded: `record`
+    record: bytes  # names the command: a changed command runs again
+
+
+def hosts_markers(cluster: str) -> tuple[str, str]:
+    """The lines around a cluster's block in /etc/hosts."""
+    return (f"# BEGIN clusterdeploy cluster {cluster}", f"# END clusterdeploy cluster {cluster}")
+
+
+def hosts_block(spec: Spec) -> str:
+    """The cluster's /etc/hosts block: each container's address and hostname."""
+    begin, end = hosts_markers(spec.name)
+    return "\n".join([begin, *(f"{m.address} {m.hostname}" for m in spec.members), end]) + "\n"
+
+
+@dataclass(frozen=True)
 class DesiredState:
     cluster: str
     files_root: str  # host directory holding every container's rendered files
@@ -122,6 +166,9 @@ class DesiredState:
     images: tuple[DesiredImage, ...]  # what must be on the Docker host, in build order
     containers: tuple[DesiredContainer, ...]
     build_chain: tuple[DesiredImage, ...] = ()  # every image, in build order, where it is built
+    volumes: tuple[DesiredVolume, ...] = ()
+    bootstrap: DesiredBootstrap | None = None
+    hosts_block: str | None = None  # the /etc/hosts block, when host names are on
 
     def container(self, name: str) -> DesiredContainer | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -153,12 +200,19 @@ def _container(spec: Spec, member: Member, images: list[DesiredImage],
         ports=member.ports,
         files_host_dir=host_dir,
         files=files,
-        mounts=(f"{host_dir}:{settings.files_dir}:ro",),
+        files_mount=(f"{host_dir}:{settings.files_dir}:ro",),
+        volumes=tuple(f"{volume_name(spec.name, member.name, v['name'])}:{v['path']}"
+                      for v in settings.get("volumes", ())),
         network=spec.network.name,
         **{key: value for key, value in settings.items()
            if key in fields and key not in DERIVED},
     )
     return dataclasses.replace(container, config_hash=canonical_hash(container.hash_input()))
+
+
+def volume_name(cluster: str, member: str, name: str) -> str:
+    """A node's data volume: `<cluster>_<node>_<name>`."""
+    return f"{cluster}_{member}_{name}"
 
 
 def files_root(cluster: str, state_dir: str) -> str:
@@ -173,9 +227,22 @@ def desired_network(spec: Spec) -> DesiredNetwork:
         canonical_hash({"name": network.name, "subnet": network.subnet, "driver": "bridge"}))
 
 
+def _bootstrap(spec: Spec, root: str) -> DesiredBootstrap | None:
+    command = render_bootstrap(spec)
+    member = spec.member(spec.bootstrap.container) if spec.bootstrap else None
+    if spec.bootstrap is None or command is None or member is None:
+        return None
+    record = f"{canonical_hash({'command': list(command)})}\n".encode()
+    return DesiredBootstrap(member.container_name, command, spec.bootstrap.when,
+                            posixpath.join(root, BOOTSTRAP_RECORD), record)
+
+
+BOOTSTRAP_RECORD = ".bootstrap"
+
+
 def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
                   build_ids: Mapping[str, str], host_ids: Mapping[str, str] | None = None,
-                  shipped: bool = False) -> DesiredState:
+                  shipped: bool = False, host_names: bool = False) -> DesiredState:
     """What should exist on a host. `state_dir` is the host directory for rendered files.
 
     `build_ids` are the image IDs where images are built (they are part of image identity),
@@ -196,4 +263,9 @@ def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
         images=tuple(i for i in images if i.ref in used) if shipped else tuple(images),
         containers=containers,
         build_chain=tuple(images),
+        volumes=tuple(DesiredVolume(volume_name(spec.name, m.name, v["name"]), m.name,
+                                    v.get("keep", True))
+                      for m in spec.members for v in m.settings.get("volumes", ())),
+        bootstrap=_bootstrap(spec, root),
+        hosts_block=hosts_block(spec) if host_names or spec.host_names else None,
     )

@@ -7,3 +7,4 @@ CONFIG_HASH = f"{NAMESPACE}.config-hash"
 CONFIG = f"{NAMESPACE}.config"  # canonical JSON of what the hash covers, to say what changed
 IMAGE_HASH = f"{NAMESPACE}.image-hash"
 IMAGE_KEY = f"{NAMESPACE}.image"
+KEEP = f"{NAMESPACE}.keep"  # on a volume: "false" when a teardown removes it

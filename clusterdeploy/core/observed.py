@@ -62,6 +62,20 @@ class ObservedNetwork:
 
 
 @dataclass(frozen=True)
+class ObservedVolume:
+    name: str
+    labels: dict[str, str]
+
+    @property
+    def cluster(self) -> str:
+        return self.labels.get(labels.CLUSTER, "")
+
+    @property
+    def keep(self) -> bool:
+        return self.labels.get(labels.KEEP, "true") != "false"
+
+
+@dataclass(frozen=True)
 class ObservedState:
     names: dict[str, str] = field(default_factory=dict)  # every container name -> its cluster label
     containers: tuple[ObservedContainer, ...] = ()  # the cluster's containers
@@ -70,6 +84,8 @@ class ObservedState:
     own_images: frozenset[str] = frozenset()  # IDs of the images clusterdeploy built
     files: dict[str, str] = field(default_factory=dict)  # host path -> sha256
     files_root_exists: bool = False
+    volumes: dict[str, ObservedVolume] = field(default_factory=dict)  # every volume by name
+    hosts_block: str | None = None  # the cluster's block in /etc/hosts, when there is one
 
     def container(self, name: str) -> ObservedContainer | None:
         return next((c for c in self.containers if c.name == name), None)

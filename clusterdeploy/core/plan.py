@@ -11,18 +11,23 @@ import posixpath
 from ..errors import DeployError, on_host
 from .actions import (
     Action,
+    Bootstrap,
     Build,
     CollectLogs,
     Create,
     CreateNetwork,
+    CreateVolume,
     Recreate,
     Remove,
     RemoveFiles,
+    RemoveHosts,
     RemoveNetwork,
+    RemoveVolume,
     Start,
     Tag,
     Wait,
     WriteFile,
+    WriteHosts,
 )
 from .changes import describe_change, drift, not_running
 from .desired import DesiredState
@@ -44,6 +49,7 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
     network_actions, recreated_network = _network_actions(
         desired, observed, owned, {a.container.name for a in removed}, host)
     actions += network_actions
+    actions += _volume_actions(desired, observed)
 
     container_actions: list[Create | Recreate | Start] = []
     for container in desired.containers:
@@ -82,6 +88,8 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
         ]))
         actions.append(Wait(cause=cause, containers=desired.containers))
 
+    actions += _after_health(desired, observed, container_actions)
+
     wanted_dirs = {c.files_host_dir for c in desired.containers}
     stale = sorted({posixpath.dirname(p) for p in observed.files
                     if posixpath.dirname(posixpath.dirname(p)) == desired.files_root}
@@ -94,6 +102,44 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
         actions.insert(0, CollectLogs(cause="before they are removed or replaced",
                                       containers=tuple(sorted(going, key=lambda c: c.name)),
                                       label="deploy"))
+    return actions
+
+
+def _after_health(desired: DesiredState, observed: ObservedState,
+                  started: list[Create | Recreate | Start]) -> list[Action]:
+    """The bootstrap, when it is due, and the /etc/hosts block, when it differs."""
+    actions: list[Action] = []
+    bootstrap = desired.bootstrap
+    if bootstrap is not None:
+        recorded = observed.files.get(bootstrap.record_path)
+        nodes_new = any(isinstance(a, Create | Recreate) and a.container.member != "tester"
+                        for a in started)
+        cause = ("it runs on every deploy" if bootstrap.when == "always"
+                 else "the cluster was never bootstrapped" if recorded is None
+                 else "its command changed" if recorded != sha256_bytes(bootstrap.record)
+                 else "nodes were (re)created" if bootstrap.when == "recreated" and nodes_new
+                 else "")
+        if cause:
+            actions.append(Bootstrap(cause=cause, bootstrap=bootstrap))
+    if desired.hosts_block is not None and desired.hosts_block != observed.hosts_block:
+        actions.append(WriteHosts(cause="changed" if observed.hosts_block else "missing",
+                                  cluster=desired.cluster, block=desired.hosts_block))
+    elif desired.hosts_block is None and observed.hosts_block:
+        actions.append(RemoveHosts(cause="host_names is off", cluster=desired.cluster))
+    return actions
+
+
+def _volume_actions(desired: DesiredState, observed: ObservedState,
+                    ) -> list[CreateVolume | RemoveVolume]:
+    """Data volumes: made before their containers, kept when a node goes (unless the volume
+    says `keep: false`): a node's data outlives its container."""
+    wanted = {v.name for v in desired.volumes}
+    actions: list[CreateVolume | RemoveVolume] = [
+        CreateVolume(cause="missing", volume=v) for v in desired.volumes
+        if v.name not in observed.volumes]
+    actions += [RemoveVolume(cause="no longer in the spec (keep: false)", volume=v)
+                for name, v in sorted(observed.volumes.items())
+                if v.cluster == desired.cluster and name not in wanted and not v.keep]
     return actions
 
 
@@ -115,6 +161,14 @@ def _check_ownership(desired: DesiredState, observed: ObservedState, host: str) 
             f"{desired.files_root} exists and was not made by clusterdeploy for cluster "
             f"{desired.cluster}; clusterdeploy writes nothing there (choose another state_dir, "
             f"or remove that directory)"))
+    for volume in desired.volumes:
+        found = observed.volumes.get(volume.name)
+        if found is not None and found.cluster != desired.cluster:
+            whose = f"cluster {found.cluster!r}" if found.cluster else "no clusterdeploy cluster"
+            problems.append(where(
+                f"volume {volume.name} already exists and belongs to {whose}; clusterdeploy "
+                f"leaves it alone (remove or rename it, or rename the volume of "
+                f"{volume.member})"))
     network = observed.network(desired.network.name)
     if network is not None and network.cluster != desired.cluster:
         whose = f"cluster {network.cluster!r}" if network.cluster else "no clusterdeploy cluster"

@@ -146,6 +146,29 @@ def render_cluster(spec: Spec) -> dict[str, tuple[RenderedFile, ...]]:
                 if key not in seen:
                     seen.add(key)
                     problems.append(p)
+    try:
+        render_bootstrap(spec)
+    except SpecError as exc:
+        problems += exc.problems
     if problems:
         raise SpecError(problems)
     return rendered
+
+
+def render_bootstrap(spec: Spec) -> tuple[str, ...] | None:
+    """The bootstrap command with each argument rendered for the container it runs in."""
+    bootstrap = spec.bootstrap
+    member = spec.member(bootstrap.container) if bootstrap else None
+    if bootstrap is None or member is None:
+        return None
+    context = render_context(spec, member)
+    args = []
+    for i, arg in enumerate(bootstrap.command):
+        try:
+            args.append(sandbox(spec.base_dir).render_string(arg, context))
+        except (Exception, RecursionError) as exc:  # the template's own code failed
+            text = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message \
+                else f"{type(exc).__name__}: {exc}"
+            raise SpecError([Problem(f"bootstrap.command[{i}]", text, TEMPLATE_FIX,
+                                     spec.display)]) from None
+    return tuple(args)

@@ -105,10 +105,17 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template within the time and output bounds."""
+        return self._bounded(self.get_template(name), context)
+
+    def render_string(self, source: str, context: dict[str, Any]) -> str:
+        """Render a template given as text (an argument of a command), within the bounds."""
+        return self._bounded(self.from_string(source), context)
+
+    def _bounded(self, template: jinja2.Template, context: dict[str, Any]) -> str:
         self.deadline = time.monotonic() + RENDER_SECONDS
         try:
             parts, size = [], 0
-            for chunk in self.get_template(name).generate(context):
+            for chunk in template.generate(context):
                 size += len(chunk)
                 if size > MAX_OUTPUT_BYTES:
                     raise SecurityError(f"output is larger than {MAX_OUTPUT_BYTES >> 20} MiB")

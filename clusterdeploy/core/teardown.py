@@ -6,14 +6,25 @@ labelled with the cluster is touched, and only a files root proven the cluster's
 
 from __future__ import annotations
 
-from .actions import Action, CollectLogs, Kill, Remove, RemoveFiles, RemoveNetwork, Stop
+from .actions import (
+    Action,
+    CollectLogs,
+    Kill,
+    Remove,
+    RemoveFiles,
+    RemoveHosts,
+    RemoveNetwork,
+    RemoveVolume,
+    Stop,
+)
 from .observed import ObservedState
 from .ownership import is_ours
 
 
 def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
-                  force: bool = False) -> list[Action]:
-    """Collect logs, stop (or kill) and remove every container and network of the cluster."""
+                  force: bool = False, remove_volumes: bool = False) -> list[Action]:
+    """Collect logs, stop (or kill) and remove every container and network of the cluster;
+    its data volumes only when asked (`remove_volumes`) or marked `keep: false`."""
     containers = sorted(observed.containers, key=lambda c: c.name)
     actions: list[Action] = []
     if containers:
@@ -26,6 +37,12 @@ def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
     actions += [Remove(cause="teardown", container=c) for c in containers]
     actions += [RemoveNetwork(cause="teardown", network=n)
                 for n in observed.networks if n.cluster == cluster]
+    actions += [RemoveVolume(cause="teardown" if not v.keep else "teardown (volumes=remove)",
+                             volume=v)
+                for _, v in sorted(observed.volumes.items())
+                if v.cluster == cluster and (remove_volumes or not v.keep)]
+    if observed.hosts_block:
+        actions.append(RemoveHosts(cause="teardown", cluster=cluster))
     if observed.files_root_exists and is_ours(files_root, cluster, observed):
         actions.append(RemoveFiles(cause="teardown", directory=files_root))
     return actions

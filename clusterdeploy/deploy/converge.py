@@ -132,7 +132,8 @@ def _deploy_plan(spec: Spec, rendered: Rendered, target: Host,
                  observed: ObservedState) -> list[Action]:
     desired = desired_state(spec, rendered, _state_dir(),
                             build_ids=build_image_ids(target, observed.images),
-                            host_ids=observed.images, shipped=target.ships_images)
+                            host_ids=observed.images, shipped=target.ships_images,
+                            host_names=bool(host.data.get("host_names", False)))
     return plan(desired, observed, target.name)
 
 
@@ -145,9 +146,12 @@ def deploy_cluster() -> None:
 def teardown_cluster() -> None:
     """Collect the logs, then stop and remove everything labelled with the cluster on this host.
 
-    Graceful by default; `--data force=true` kills at once. Unlabelled resources are untouched.
+    Graceful by default; `--data force=true` kills at once. Data volumes stay unless
+    `--data volumes=remove` (or a volume says `keep: false`). Unlabelled resources are untouched.
     """
     force = bool(host.data.get("force", False))
+    remove_volumes = str(host.data.get("volumes", "keep")) == "remove"
     _converge(lambda spec, _rendered, _target, observed: plan_teardown(
-        spec.name, observed, files_root(spec.name, _state_dir()), force=force),
+        spec.name, observed, files_root(spec.name, _state_dir()), force=force,
+        remove_volumes=remove_volumes),
         lambda spec: f"nothing of cluster {spec.name} on this host")

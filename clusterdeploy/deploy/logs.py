@@ -3,11 +3,13 @@ are removed, through the host's Engine (local or over SSH)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..core.actions import CollectLogs
 from ..docker.engine import Engine
-from ..docker.logs import collect_logs
+from ..docker.logs import collect_logs, new_run_dir, private_file
 from ..errors import ClusterDeployError
 from .context import ApplyContext
 from .output import fail, info
@@ -24,3 +26,11 @@ def collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -
     if run_dir:
         info(host, f"logs collected in {run_dir}")
     return True
+
+
+def save_output(logs_dir: Path, label: str, name: str, lines: Sequence[str]) -> Path:
+    """Keep a command's output in a new folder of the logs directory; its path."""
+    run_dir = new_run_dir(logs_dir, label=label)
+    with private_file(run_dir / name) as out:
+        out.writelines(f"{line}\n" for line in lines)
+    return run_dir / name

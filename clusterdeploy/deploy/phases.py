@@ -29,10 +29,15 @@ PHASES: tuple[Phase, ...] = (
     Phase("Stop containers", operations.stop, frozenset({Kind.STOP, Kind.KILL})),
     Phase("Remove containers", operations.remove, frozenset({Kind.REMOVE})),
     Phase("Network", operations.network, frozenset({Kind.REMOVE_NETWORK, Kind.CREATE_NETWORK})),
+    Phase("Volumes", operations.volumes,
+          frozenset({Kind.CREATE_VOLUME, Kind.REMOVE_VOLUME})),
     Phase("Rendered files", operations.files, frozenset({Kind.WRITE_FILE, Kind.REMOVE_FILES})),
     Phase("Containers", operations.containers,
           frozenset({Kind.CREATE, Kind.RECREATE, Kind.START})),
     Phase("Wait until healthy", operations.wait, frozenset({Kind.WAIT})),
+    Phase("Bootstrap", operations.bootstrap, frozenset({Kind.BOOTSTRAP})),
+    Phase("Host names", operations.host_names,
+          frozenset({Kind.WRITE_HOSTS, Kind.REMOVE_HOSTS})),
 )
 
 

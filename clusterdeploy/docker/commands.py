@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Sequence
 
 from ..core import labels
-from ..core.desired import DesiredContainer, DesiredNetwork
+from ..core.desired import DesiredContainer, DesiredNetwork, DesiredVolume, hosts_markers
 from ..core.hashing import canonical_json
 from ..core.images import DesiredImage
 from ..core.ownership import MARKER
@@ -67,8 +67,9 @@ def create_container(container: DesiredContainer, cluster: str,
         "--label", f"{labels.CONFIG}={canonical_json(container.label_input())}",
         "--stop-timeout", str(math.ceil(container.stop_grace_period)),
     ]
-    for mount in container.mounts:
+    for mount in container.files_mount:
         args += ["--volume", mount]
+    args += option_args(container)
     if container.user:
         args += ["--user", container.user]
     if container.init:
@@ -86,7 +87,43 @@ def create_container(container: DesiredContainer, cluster: str,
     for port in sorted(container.ports):
         args += ["--publish", port.docker_arg()]
     args += health_args(container)
-    return [*args, "--", container.image, *container.command]
+    entrypoint, *arguments = container.entrypoint if container.entrypoint else ("",)
+    if container.entrypoint is not None:
+        args += ["--entrypoint", entrypoint]
+    return [*args, "--", container.image, *arguments, *container.command]
+
+
+def _ulimit(name: str, value: int | dict[str, int]) -> str:
+    if isinstance(value, dict):
+        return f"{name}={value['soft']}:{value['hard']}"
+    return f"{name}={value}"
+
+
+def option_args(container: DesiredContainer) -> list[str]:
+    """The flags of the settings a spec may add (volumes, limits, kernel settings, ...)."""
+    args: list[str] = []
+    for volume in container.volumes:
+        name, path = volume.split(":", 1)
+        args += ["--mount", f"type=volume,source={name},target={path}"]
+    for mount in container.mounts or ():
+        args += ["--volume", mount]
+    for path in container.tmpfs or ():
+        args += ["--tmpfs", path]
+    for flag, value in (("--memory", container.memory), ("--memory-swap", container.memory_swap),
+                        ("--cpus", container.cpus), ("--pids-limit", container.pids_limit),
+                        ("--restart", container.restart), ("--shm-size", container.shm_size),
+                        ("--workdir", container.working_dir)):
+        if value is not None:
+            args += [flag, str(value)]
+    for name, limit in sorted((container.ulimits or {}).items()):
+        args += ["--ulimit", _ulimit(name, limit)]
+    for key, setting in sorted((container.sysctls or {}).items()):
+        args += ["--sysctl", f"{key}={setting}"]
+    for entry in container.extra_hosts or ():
+        args += ["--add-host", entry]
+    for key, label in sorted((container.labels or {}).items()):
+        args += ["--label", f"{key}={label}"]
+    return args
 
 
 def start_container(name: str) -> list[str]:
@@ -117,6 +154,18 @@ def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
         "--label", f"{labels.CONFIG_HASH}={network.config_hash}",
         "--", network.name,
     ]
+
+
+def create_volume(volume: DesiredVolume, cluster: str) -> list[str]:
+    return ["docker", "volume", "create",
+            "--label", f"{labels.CLUSTER}={cluster}",
+            "--label", f"{labels.MEMBER}={volume.member}",
+            "--label", f"{labels.KEEP}={'true' if volume.keep else 'false'}",
+            "--", volume.name]
+
+
+def remove_volume(name: str) -> list[str]:
+    return ["docker", "volume", "rm", "--", name]
 
 
 def remove_network(name: str) -> list[str]:
@@ -182,3 +231,30 @@ def write_files(root: str, marker: bytes, directory: str, files: Sequence[Render
                      f"mv -f -- \"$t\" {q(target)}")
     return "\n".join(lines)
 
+
+
+def hosts_script(cluster: str, block: str | None, path: str = "/etc/hosts") -> str:
+    """Shell that replaces the cluster's block of /etc/hosts with `block` (or removes it),
+    leaving every other line as it was; the file is rewritten in place (same inode: a
+    running container's bind mount of it keeps working)."""
+    q = shlex.quote
+    begin, end = hosts_markers(cluster)
+    lines = ["set -e", "t=$(mktemp)", "trap 'rm -f \"$t\"' EXIT",
+             f"awk -v b={q(begin)} -v e={q(end)} '$0 == b {{skip = 1}} !skip {{print}} "
+             f"$0 == e {{skip = 0}}' {q(path)} > \"$t\""]
+    if block:
+        lines.append(f"printf %s {q(base64.b64encode(block.encode()).decode())} | base64 -d "
+                     f">> \"$t\"")
+    lines.append(f'cat "$t" > {q(path)}')
+    return "\n".join(lines)
+
+
+def exec_command(container: str, command: Sequence[str]) -> list[str]:
+    return ["docker", "exec", "--", container, *command]
+
+
+def write_record(path: str, content: bytes) -> str:
+    """Shell that writes a small record file clusterdeploy keeps on the host (private)."""
+    q = shlex.quote
+    return (f"umask 077 && printf %s {q(base64.b64encode(content).decode())} | base64 -d > "
+            f"{q(path)}")

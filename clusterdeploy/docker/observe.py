@@ -20,7 +20,14 @@ from typing import Any
 
 from ..clusterspec.ports import ANY_ADDRESS, PortMapping
 from ..core import labels
-from ..core.observed import Attachment, ObservedContainer, ObservedNetwork, ObservedState
+from ..core.desired import hosts_markers
+from ..core.observed import (
+    Attachment,
+    ObservedContainer,
+    ObservedNetwork,
+    ObservedState,
+    ObservedVolume,
+)
 from ..errors import DeployError, docker_unreachable, on_host
 
 MARK = "@@clusterdeploy:"
@@ -49,6 +56,8 @@ ATTACHMENT_FORMAT = "\t".join(ATTACHMENT_COLUMNS.values())
 NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
                    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
 IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
+VOLUME_COLUMNS = {"name": "{{.Name}}", **{key: f'{{{{.Label "{label}"}}}}' for key, label in (
+    ("cluster", labels.CLUSTER), ("member", labels.MEMBER), ("keep", labels.KEEP))}}
 
 
 def _column(columns: dict[str, str], name: str) -> str:
@@ -64,6 +73,7 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
     q = shlex.quote
     net_format = q("\t".join(NETWORK_COLUMNS.values()))
     name, owner, net_id = (_column(NETWORK_COLUMNS, c) for c in ("name", "cluster", "id"))
+    begin, end = hosts_markers(cluster)
     pick = (f"awk -F '\\t' -v n={q(network)} -v c={q(cluster)} "
             f"'{name} == n || {owner} == c {{print {net_id}}}'")
     return "\n".join([
@@ -82,10 +92,13 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
         f"call img docker images --no-trunc --format {q(IMAGES_FORMAT)} &",
         f"call own docker images --no-trunc --filter label={q(labels.IMAGE_HASH)} "
         "--format '{{.ID}}' &",
+        f"call vol docker volume ls --format {q(chr(9).join(VOLUME_COLUMNS.values()))} &",
+        f"awk -v b={q(begin)} -v e={q(end)} '$0 == b {{on = 1}} on {{print}} $0 == e {{on = 0}}' "
+        '/etc/hosts >"$t/hosts" 2>/dev/null &',
         f'( if [ -d {q(files_root)} ]; then : >"$t/root"; '
         f'find {q(files_root)} -type f -exec sha256sum {{}} +; fi >"$t/files" ) &',
         "wait",
-        "for part in ps attach netls net img own; do",
+        "for part in ps attach netls net img own vol; do",
         '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ]; then',
         f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
         "  fi",
@@ -95,6 +108,8 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
         f'echo {MARK}networks; cat "$t/net"',
         f'echo {MARK}images; cat "$t/img"',
         f'echo {MARK}own; cat "$t/own"',
+        f'echo {MARK}volumes; cat "$t/vol"',
+        f'echo {MARK}hosts; cat "$t/hosts"',
         f'echo {MARK}files; cat "$t/files"',
         f'if [ -e "$t/root" ]; then echo {MARK}root; fi',
         f"echo {MARK}end",
@@ -133,6 +148,8 @@ def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
         files={path: digest for digest, _, path in
                (line.partition("  ") for line in sections["files"]) if path},
         files_root_exists="root" in sections,
+        volumes=dict(_volume(line) for line in sections.get("volumes", []) if line.strip()),
+        hosts_block="".join(f"{line}\n" for line in sections.get("hosts", [])) or None,
     )
 
 
@@ -153,6 +170,13 @@ def images_script() -> str:
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 _EXITED = re.compile(r"^Exited \((-?\d+)\)")
+
+
+def _volume(line: str) -> tuple[str, ObservedVolume]:
+    row = dict(zip(VOLUME_COLUMNS, line.split("\t"), strict=False))
+    found = {labels.CLUSTER: row.get("cluster", ""), labels.MEMBER: row.get("member", ""),
+             labels.KEEP: row.get("keep", "")}
+    return row["name"], ObservedVolume(row["name"], {k: v for k, v in found.items() if v})
 
 
 def _attachment(line: str) -> tuple[str, Attachment]:

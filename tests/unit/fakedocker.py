@@ -62,6 +62,9 @@ def main(argv: list[str]) -> int:
         for image in state.get("images", []):
             if not wanted or wanted in image.get("Labels", {}):
                 print(render(option(argv, "--format"), image))
+    elif key == "volume ls" or argv[:2] == ["volume", "ls"]:
+        for volume in state.get("volumes", []):
+            print(render(option(argv, "--format"), volume))
     elif argv[0] == "inspect":
         ids = argv[argv.index("--format") + 2:]
         for c in state.get("containers", []):

@@ -140,7 +140,7 @@ def attachment_of(container: DesiredContainer) -> Attachment:
         networks={container.network: (container.address,
                                       (container.hostname, container_id(container.name)[:12]))},
         ports=frozenset(str(p) for p in container.ports),
-        mounts=frozenset(container.mounts),
+        mounts=frozenset(container.files_mount),
     )
 
 

@@ -6,9 +6,11 @@ import pytest
 from unitlib import base_doc
 
 NODE_KEYS = (
-    "address, cap_add, cap_drop, command, container_name, environment, files, files_dir, "
-    "healthcheck, hostname, image, init, name, ports, privileged, ready_timeout, service_ports, "
-    "stop_grace_period, user"
+    "address, cap_add, cap_drop, command, container_name, cpus, entrypoint, environment, "
+    "extra_hosts, files, files_dir, healthcheck, hostname, image, init, labels, memory, "
+    "memory_swap, mounts, name, pids_limit, ports, privileged, ready_timeout, restart, "
+    "service_ports, shm_size, stop_grace_period, sysctls, tmpfs, ulimits, user, volumes, "
+    "working_dir"
 )
 RFC1123_FIX = ("use an RFC 1123 label: letters, digits and '-', at most 63 characters, "
                "not starting or ending with '-'")
@@ -54,8 +56,8 @@ def defaults(**values):
 # (id, mutation of base_doc(), path, fragment of the message or fix)
 BAD_SPECS = [
     ("unknown-top-key", top(nmae="ci"), "nmae",
-     "unknown key 'nmae' (check the spelling; allowed here: build, defaults, hosts, images, "
-     "logs, name, network, nodes, tester, vars)"),
+     "unknown key 'nmae' (check the spelling; allowed here: bootstrap, build, defaults, "
+     "host_names, hosts, images, logs, name, network, nodes, tester, vars)"),
     ("unknown-node-key", node(1, hostnme="x"), "nodes[1].hostnme",
      f"unknown key 'hostnme' (check the spelling; allowed here: {NODE_KEYS})"),
     ("missing-name", delete("name"), "", "missing required key 'name' (add name:)"),

@@ -63,17 +63,25 @@ def _different(value: Any) -> Any:
     raise AssertionError(f"no different value for {value!r}")
 
 
-@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(DesiredContainer)])
+FIELDS = {f.name: f for f in dataclasses.fields(DesiredContainer)}
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
 def test_every_field_is_hashed_or_excluded_with_a_reason(fixture_desired, field):
     container = fixture_desired.container("ci_node1")
-    changed = dataclasses.replace(container, **{field: _different(getattr(container, field))})
+    value = getattr(container, field)
+    optional = FIELDS[field].default is not dataclasses.MISSING
+    changed = dataclasses.replace(container, **{
+        field: ("set:/x",) if optional and not value else _different(value)})
     if field in NOT_HASHED:
         assert NOT_HASHED[field], "say why it is left out"
         assert changed.hash_input() == container.hash_input()
     else:
         assert canonical_hash(changed.hash_input()) != container.config_hash, (
             f"{field} is neither hashed nor in NOT_HASHED")
-        assert HASH_KEYS.get(field, field) in container.hash_input()
+        assert HASH_KEYS.get(field, field) in changed.hash_input()
+        if optional:  # unset, it is not in the hash: adding it changed no existing hash
+            assert HASH_KEYS.get(field, field) not in container.hash_input()
 
 
 def test_an_option_added_later_changes_no_existing_hash(fixture_desired):

@@ -11,7 +11,9 @@ import dataclasses
 
 import pytest
 from unitlib import (
+    BASE_IDS,
     FIXTURES,
+    STATE_DIR,
     base_doc,
     container_id,
     desired_for,
@@ -22,9 +24,12 @@ from unitlib import (
 
 from clusterdeploy.clusterspec import load_spec
 from clusterdeploy.core import labels
-from clusterdeploy.core.actions import Recreate
-from clusterdeploy.core.observed import ObservedNetwork, ObservedState
+from clusterdeploy.core.actions import Kind, Recreate
+from clusterdeploy.core.desired import desired_state
+from clusterdeploy.core.hashing import sha256_bytes
+from clusterdeploy.core.observed import ObservedNetwork, ObservedState, ObservedVolume
 from clusterdeploy.core.plan import plan
+from clusterdeploy.core.render import render_cluster
 from clusterdeploy.core.teardown import plan_teardown
 from clusterdeploy.docker.observe import parse_observation
 from clusterdeploy.errors import DeployError
@@ -408,3 +413,126 @@ def test_logs_of_what_a_deploy_removes_or_replaces_are_collected_first(load, des
     assert str(collect) == "collect-logs 2 containers: before they are removed or replaced"
     assert [c.id for c in collect.containers] == [observed.container("ci_node1").id, extra.id]
     assert collect.label == "deploy"
+
+
+# --- data volumes, the bootstrap, /etc/hosts ----------------------------------------------------
+
+
+def with_volume(load, name="vol.yml", keep=True, count=5):
+    doc = base_doc(count=count)
+    doc["defaults"]["volumes"] = [{"name": "data", "path": "/var/lib/db", "keep": keep}]
+    return desired_for(load(doc, name))
+
+
+def observed_volume(name, cluster="ci", keep="true"):
+    labels_ = {labels.CLUSTER: cluster, labels.KEEP: keep} if cluster else {}
+    return ObservedVolume(name, labels_)
+
+
+def test_data_volumes_are_created_before_their_containers(load):
+    desired = with_volume(load)
+    lines = text(plan(desired, ObservedState())).splitlines()
+    creates = [line for line in lines if line.startswith("create-volume")]
+    assert creates == [f"create-volume ci_node{i}_data: missing" for i in range(1, 6)]
+    assert lines.index(creates[-1]) < lines.index("create ci_node1: missing")
+
+
+def test_an_existing_volume_of_ours_is_kept_and_one_of_someone_else_is_an_error(load):
+    desired = with_volume(load)
+    ours = observed_from(desired)
+    ours = dataclasses.replace(ours, volumes={v.name: observed_volume(v.name)
+                                              for v in desired.volumes})
+    assert plan(desired, ours) == []
+    theirs = dataclasses.replace(ours, volumes={**ours.volumes,
+                                                "ci_node2_data": observed_volume(
+                                                    "ci_node2_data", cluster="")})
+    with pytest.raises(DeployError, match="volume ci_node2_data already exists and belongs to "
+                                          "no clusterdeploy cluster"):
+        plan(desired, theirs)
+
+
+def test_a_removed_nodes_volume_stays_unless_it_says_keep_false(load):
+    four = with_volume(load, "four.yml", count=4)
+    kept = {f"ci_node{i}_data": observed_volume(f"ci_node{i}_data") for i in range(1, 6)}
+    observed = dataclasses.replace(observed_from(four), volumes=kept)
+    assert not [a for a in plan(four, observed) if a.kind == Kind.REMOVE_VOLUME]
+    dropped = {**kept, "ci_node5_data": observed_volume("ci_node5_data", keep="false")}
+    actions = plan(four, dataclasses.replace(observed, volumes=dropped))
+    assert [str(a) for a in actions if a.kind == Kind.REMOVE_VOLUME] == [
+        "remove-volume ci_node5_data: no longer in the spec (keep: false)"]
+
+
+def test_teardown_keeps_volumes_unless_asked(load):
+    desired = with_volume(load)
+    observed = dataclasses.replace(observed_from(desired), volumes={
+        "ci_node1_data": observed_volume("ci_node1_data"),
+        "ci_node2_data": observed_volume("ci_node2_data", keep="false"),
+        "other_node1_data": observed_volume("other_node1_data", cluster="other")})
+    kept = plan_teardown("ci", observed, FILES)
+    assert [str(a) for a in kept if a.kind == Kind.REMOVE_VOLUME] == [
+        "remove-volume ci_node2_data: teardown"]
+    removed = plan_teardown("ci", observed, FILES, remove_volumes=True)
+    assert [str(a) for a in removed if a.kind == Kind.REMOVE_VOLUME] == [
+        "remove-volume ci_node1_data: teardown (volumes=remove)",
+        "remove-volume ci_node2_data: teardown"]
+
+
+def bootstrapped(load, when="created", command=None, name="boot.yml"):
+    doc = base_doc()
+    doc["bootstrap"] = {"container": "tester", "when": when, "command": command or [
+        "init", "{% for r in replicas %}{{ r.address }}:{{ r.port }} {% endfor %}"]}
+    return desired_for(load(doc, name))
+
+
+def with_record(observed, desired):
+    boot = desired.bootstrap
+    return dataclasses.replace(observed, files={**observed.files,
+                                                boot.record_path: sha256_bytes(boot.record)})
+
+
+def test_the_bootstrap_runs_once_after_the_cluster_is_healthy(load):
+    desired = bootstrapped(load)
+    assert desired.bootstrap.command == (
+        "init", "172.28.0.2:40404 172.28.0.3:40404 172.28.0.4:40404 172.28.0.5:40404 "
+                "172.28.0.6:40404 ")
+    lines = text(plan(desired, ObservedState())).splitlines()
+    assert lines[-1] == "bootstrap ci_tester: the cluster was never bootstrapped"
+    assert lines[-2].startswith("wait healthy")
+    done = with_record(observed_from(desired), desired)
+    assert plan(desired, done) == []
+
+
+def test_the_bootstrap_runs_again_when_its_command_changes(load):
+    first = bootstrapped(load)
+    second = bootstrapped(load, command=["init", "--again"], name="again.yml")
+    done = with_record(observed_from(second), first)
+    assert text(plan(second, done)) == "bootstrap ci_tester: its command changed"
+
+
+def test_when_recreated_the_bootstrap_follows_every_new_node(load):
+    desired = bootstrapped(load, when="recreated")
+    done = with_record(observed_from(desired), desired)
+    assert plan(desired, done) == []
+    without_node3 = dataclasses.replace(done, containers=tuple(
+        c for c in done.containers if c.name != "ci_node3"))
+    assert text(plan(desired, without_node3)).splitlines()[-1] == (
+        "bootstrap ci_tester: nodes were (re)created")
+    always = bootstrapped(load, when="always", name="always.yml")
+    assert text(plan(always, with_record(observed_from(always), always))) == (
+        "bootstrap ci_tester: it runs on every deploy")
+
+
+def test_the_hosts_block_is_written_when_it_differs_and_removed_when_off(load):
+    spec = load(base_doc(count=2), "two.yml")
+    on = desired_state(spec, render_cluster(spec), STATE_DIR, build_ids=BASE_IDS,
+                       host_names=True)
+    assert on.hosts_block == ("# BEGIN clusterdeploy cluster ci\n172.28.0.2 node1\n"
+                              "172.28.0.3 node2\n172.28.0.254 tester\n"
+                              "# END clusterdeploy cluster ci\n")
+    observed = observed_from(on)
+    assert text(plan(on, observed)) == "write-hosts /etc/hosts: missing"
+    current = dataclasses.replace(observed, hosts_block=on.hosts_block)
+    assert plan(on, current) == []
+    off = desired_for(spec)
+    assert text(plan(off, current)) == "remove-hosts /etc/hosts: host_names is off"
+    assert str(plan_teardown("ci", current, FILES)[-2]) == "remove-hosts /etc/hosts: teardown"

@@ -160,7 +160,7 @@ def test_script_makes_a_constant_number_of_docker_calls(host_state):
     host_state.state["containers"] += [container(f"ci_node{i}") for i in range(2, 40)]
     observe_with(host_state)
     assert sorted(call["command"] for call in host_state.calls()) == [
-        "images", "images", "inspect", "network inspect", "network ls", "ps"]
+        "images", "images", "inspect", "network inspect", "network ls", "ps", "volume ls"]
 
 
 @pytest.mark.parametrize("failing", ["ps", "network ls", "network inspect", "images"])
