@@ -12,7 +12,8 @@ from .observed import Attachment, ObservedContainer
 
 def not_running(container: ObservedContainer) -> str:
     if container.status == "exited":
-        return f"not running (exited with code {container.exit_code})"
+        oom = ", OOM-killed" if container.oom_killed else ""
+        return f"not running (exited with code {container.exit_code}{oom})"
     return f"not running ({container.status})"
 
 

@@ -18,6 +18,7 @@ class Attachment:
     networks: dict[str, tuple[str, tuple[str, ...]]]  # network -> (static address, aliases)
     ports: frozenset[str]  # `HOST_IP:HOST_PORT:CONTAINER_PORT/PROTO`, as PortMapping prints
     mounts: frozenset[str]  # `SOURCE:DESTINATION:ro|rw` of bind mounts
+    oom_killed: bool = False  # its last run ended by the kernel's OOM killer
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class ObservedContainer:
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def oom_killed(self) -> bool:
+        return bool(self.attachment and self.attachment.oom_killed)
 
     @property
     def member(self) -> str:

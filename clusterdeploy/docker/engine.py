@@ -92,6 +92,11 @@ class Engine:
                                             filters={"label": f"{labels.CLUSTER}={cluster}"})
         return sorted(found, key=lambda c: c.name or "")
 
+    def volume_sizes(self) -> dict[str, int]:
+        """Bytes each volume holds (`docker system df -v`; -1 where Docker cannot tell)."""
+        usage = self.client.df().get("Volumes") or []
+        return {v["Name"]: int((v.get("UsageData") or {}).get("Size", -1)) for v in usage}
+
     def observe(self, cluster: str, network: str, files_root: str) -> ObservedState:
         """The observation a deploy makes (docker/observe.py), through this engine."""
         result = self.run_script(observe_script(cluster, network, files_root))

@@ -51,6 +51,7 @@ ATTACHMENT_COLUMNS = {
     "networks": "{{json .NetworkSettings.Networks}}",
     "ports": "{{json .HostConfig.PortBindings}}",
     "mounts": "{{json .Mounts}}",
+    "oom": "{{.State.OOMKilled}}",
 }
 ATTACHMENT_FORMAT = "\t".join(ATTACHMENT_COLUMNS.values())
 NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
@@ -194,7 +195,8 @@ def _attachment(line: str) -> tuple[str, Attachment]:
     mounts = frozenset(f"{m['Source']}:{m['Destination']}:{'rw' if m.get('RW') else 'ro'}"
                        for m in json.loads(row.get("mounts") or "null") or ()
                        if m.get("Type") == "bind")
-    return row["id"], Attachment(row.get("hostname", ""), networks, ports, mounts)
+    return row["id"], Attachment(row.get("hostname", ""), networks, ports, mounts,
+                                 oom_killed=row.get("oom") == "true")
 
 
 def _container(row: dict[str, str], attachment: Attachment | None = None) -> ObservedContainer:

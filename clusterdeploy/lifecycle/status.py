@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from ..clusterspec import Spec
 from ..core import labels
 from ..core.changes import describe_change, drift
-from ..core.desired import DesiredState, desired_state, files_root
+from ..core.desired import DesiredContainer, DesiredState, desired_state, files_root
 from ..core.observed import ObservedState
 from ..core.render import render_cluster
 from ..docker.engine import Engine, build_image_ids
@@ -27,28 +27,53 @@ class StatusRow:
     address: str
     host_ports: str
     image: str
+    volumes: str
     drift: str
 
 
-def observe_and_desire(spec: Spec, state_dir: str) -> tuple[ObservedState, DesiredState]:
-    """What runs on the spec's host, and what a deploy there would want."""
+def observe_and_desire(spec: Spec, state_dir: str,
+                       ) -> tuple[ObservedState, DesiredState, dict[str, int]]:
+    """What runs on the spec's host, what a deploy there would want, and the size of each
+    volume (bytes, by name)."""
     host = spec.hosts[0]
     with Engine(host) as engine:
         observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir))
+        sizes = engine.volume_sizes() if any(v.cluster == spec.name
+                                             for v in observed.volumes.values()) else {}
     desired = desired_state(spec, render_cluster(spec), state_dir,
                             build_ids=build_image_ids(host, observed.images),
                             host_ids=observed.images, shipped=host.ships_images)
-    return observed, desired
+    return observed, desired, sizes
 
 
-def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRow]:
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{count} B"
+
+
+def _volumes(container: DesiredContainer, sizes: dict[str, int]) -> str:
+    parts = []
+    for volume in container.volumes:
+        name = volume.split(":", 1)[0]
+        size = sizes.get(name)
+        parts.append(f"{name} {_size(size)}" if size is not None and size >= 0 else name)
+    return ", ".join(parts) or "-"
+
+
+def status_rows(observed: ObservedState, desired: DesiredState,
+                sizes: dict[str, int] | None = None) -> list[StatusRow]:
     rows = []
     for container in desired.containers:
         current = observed.container(container.name)
         ports = ", ".join(f"{p.host_ip}:{p.host_port}" for p in container.ports if p.host_port)
+        volumes = _volumes(container, sizes or {})
         if current is None:
             rows.append(StatusRow(container.name, container.member, "missing", "-",
-                                  container.address, ports or "-", "-", "missing"))
+                                  container.address, ports or "-", "-", volumes, "missing"))
             continue
         identity = json.loads(current.labels.get(labels.CONFIG, "{}")).get("image", "")
         differs = (describe_change(current, container)
@@ -56,19 +81,21 @@ def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRo
                    else drift(container, current.attachment))
         rows.append(StatusRow(container.name, container.member,
                               current.status if current.status != "exited"
-                              else f"exited ({current.exit_code})",
+                              else f"exited ({current.exit_code}"
+                                   f"{', OOM-killed' if current.oom_killed else ''})",
                               current.health or "-", container.address, ports or "-",
-                              identity[:12] or "-", differs or "in sync"))
+                              identity[:12] or "-", volumes, differs or "in sync"))
     wanted = {c.name for c in desired.containers}
     for current in observed.containers:
         if current.name not in wanted:
             rows.append(StatusRow(current.name, current.member, current.status,
-                                  current.health or "-", "-", "-", "-", "not in the spec"))
+                                  current.health or "-", "-", "-", "-", "-", "not in the spec"))
     return rows
 
 
 def render_table(rows: list[StatusRow]) -> str:
-    headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE", "DRIFT"]
+    headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE",
+               "VOLUMES", "DRIFT"]
     table = [headers] + [list(asdict(r).values()) for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
     return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
