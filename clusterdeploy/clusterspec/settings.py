@@ -101,6 +101,9 @@ def _health(raw: dict[str, Any], service_ports: dict[str, int], path: str,
         return None, []
     test: tuple[str, ...] = tuple(raw.get("test", ()))
     problems = []
+    if test and (test[0] == "NONE") != (len(test) == 1):
+        problems.append(Problem(f"{path}.healthcheck.test", f"{list(test)} is not a check",
+                                "write [NONE], [CMD, prog, args...] or [CMD-SHELL, command]"))
     if "http" in raw:
         port = raw.get("port", next(iter(service_ports.values())))
         if isinstance(port, str) and port not in service_ports:

@@ -296,3 +296,16 @@ def test_a_written_health_interval_wins_over_the_scaled_default(load):
     doc = base_doc(nodes={"count": 100})
     doc["defaults"]["healthcheck"] = {"interval": "2s"}
     assert load(doc).nodes[0].settings.healthcheck.interval == 2.0
+
+
+def test_healthcheck_none_turns_the_check_off(load):
+    doc = base_doc(count=1)
+    doc["nodes"][0]["healthcheck"] = {"test": ["NONE"]}
+    assert load(doc).nodes[0].settings.healthcheck.test == ("NONE",)
+
+
+@pytest.mark.parametrize("test", [["CMD"], ["NONE", "x"], ["CMD-SHELL"]])
+def test_a_healthcheck_test_that_is_no_check_is_a_spec_error(errors, test):
+    doc = base_doc(count=1)
+    doc["nodes"][0]["healthcheck"] = {"test": test}
+    assert any(p.path == "nodes[0].healthcheck.test" for p in errors(doc).problems)
