@@ -234,10 +234,15 @@ def _bootstrap(spec: Spec, root: str) -> DesiredBootstrap | None:
         return None
     record = f"{canonical_hash({'command': list(command)})}\n".encode()
     return DesiredBootstrap(member.container_name, command, spec.bootstrap.when,
-                            posixpath.join(root, BOOTSTRAP_RECORD), record)
+                            bootstrap_record(root), record)
 
 
 BOOTSTRAP_RECORD = ".bootstrap"
+
+
+def bootstrap_record(files_root: str) -> str:
+    """Where a host records its cluster's bootstrap (the hash of the command that ran)."""
+    return posixpath.join(files_root, BOOTSTRAP_RECORD)
 
 
 def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,

@@ -114,9 +114,11 @@ def _after_health(desired: DesiredState, observed: ObservedState,
         recorded = observed.files.get(bootstrap.record_path)
         nodes_new = any(isinstance(a, Create | Recreate) and a.container.member != "tester"
                         for a in started)
+        data_new = any(v.name not in observed.volumes for v in desired.volumes)
         cause = ("it runs on every deploy" if bootstrap.when == "always"
                  else "the cluster was never bootstrapped" if recorded is None
                  else "its command changed" if recorded != sha256_bytes(bootstrap.record)
+                 else "data volumes are new" if data_new
                  else "nodes were (re)created" if bootstrap.when == "recreated" and nodes_new
                  else "")
         if cause:

@@ -6,6 +6,8 @@ labelled with the cluster is touched, and only a files root proven the cluster's
 
 from __future__ import annotations
 
+import posixpath
+
 from .actions import (
     Action,
     CollectLogs,
@@ -17,6 +19,7 @@ from .actions import (
     RemoveVolume,
     Stop,
 )
+from .desired import bootstrap_record
 from .observed import ObservedState
 from .ownership import is_ours
 
@@ -44,5 +47,20 @@ def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
     if observed.hosts_block:
         actions.append(RemoveHosts(cause="teardown", cluster=cluster))
     if observed.files_root_exists and is_ours(files_root, cluster, observed):
-        actions.append(RemoveFiles(cause="teardown", directory=files_root))
+        kept = [v for v in observed.volumes.values()
+                if v.cluster == cluster and not (remove_volumes or not v.keep)]
+        if kept and bootstrap_record(files_root) in observed.files:
+            actions += _remove_all_but_the_record(cluster, observed, files_root)
+        else:
+            actions.append(RemoveFiles(cause="teardown", directory=files_root))
     return actions
+
+
+def _remove_all_but_the_record(cluster: str, observed: ObservedState,
+                               files_root: str) -> list[Action]:
+    """The bootstrap's effect lives in the kept volumes, so its record stays with them: the
+    next deploy finds the data bootstrapped and does not bootstrap it again."""
+    members = sorted({posixpath.dirname(p) for p in observed.files
+                      if posixpath.dirname(posixpath.dirname(p)) == files_root})
+    return [RemoveFiles(cause="teardown (the bootstrap record stays with the kept volumes)",
+                        directory=d) for d in members if is_ours(d, cluster, observed)]

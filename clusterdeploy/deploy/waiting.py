@@ -1,5 +1,10 @@
 """The health wait of a deploy: poll the containers' state until each runs and is healthy,
-fail at once on one that exited, or at the deadline with each laggard's state and log tail."""
+fail at once on one that exited, or at the deadline with each laggard's state and log tail.
+
+A container without a health check is ready once it has kept running, same start time, for
+SETTLE_SECONDS between two polls: a service that dies right after its start (a bad flag, an
+OOM kill) fails the deploy instead of passing the first poll. Both polls read the Docker host's
+own start time, so the host's clock may differ from ours."""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from ..core.desired import DesiredContainer
 from .output import fail
 
 LOG_TAIL_LINES = 20
+SETTLE_SECONDS = 1.0
 STATUS_FORMAT = ("{{.Name}}\t{{.State.Status}}\t{{if .State.Health}}{{.State.Health.Status}}"
-                 "{{end}}\t{{.State.ExitCode}}")
+                 "{{end}}\t{{.State.ExitCode}}\t{{.State.StartedAt}}")
 
 
 def wait_healthy(state: Any, host: Any, targets: Sequence[DesiredContainer], poll: float,
@@ -24,17 +30,24 @@ def wait_healthy(state: Any, host: Any, targets: Sequence[DesiredContainer], pol
     names = [c.name for c in targets]
     deadline = time.monotonic() + max(c.ready_timeout for c in targets)
     command = shlex.join(["docker", "inspect", "--format", STATUS_FORMAT, *names])
+    first_seen: dict[str, tuple[str, float]] = {}  # name -> (StartedAt, when we saw it running)
     while True:
         _, output = host.run_shell_command(StringCommand(command))
+        now = time.monotonic()
         rows = {}
         for line in output.stdout_lines:
-            name, status, health, code = [*line.split("\t"), "", "", ""][:4]
+            name, status, health, code, started = [*line.split("\t"), "", "", "", ""][:5]
             rows[name.lstrip("/")] = (status, health, code)
+            restarted = first_seen.get(name.lstrip("/"), ("",))[0] != started
+            if status == "running" and not health and restarted:
+                first_seen[name.lstrip("/")] = (started, now)
+        settled = {n for n, (_, seen) in first_seen.items() if now - seen >= SETTLE_SECONDS}
         # Exited or gone fails at once; unhealthy may still recover (a loaded machine makes
         # checks time out), so it waits like "starting" until the deadline.
         failed = [n for n in names if rows.get(n, ("missing",))[0] not in ("running", "created")]
         pending = [n for n in names if n not in failed and
-                   (rows[n][0] != "running" or rows[n][1] not in ("", "healthy"))]
+                   (rows[n][0] != "running" or rows[n][1] not in ("", "healthy")
+                    or (not rows[n][1] and n not in settled))]
         if not failed and not pending:
             return True
         if failed or time.monotonic() > deadline:

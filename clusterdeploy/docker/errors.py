@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 from ..core.images import DesiredImage
 
+RLIMIT_NAMES = ("cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile", "memlock",
+                "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime")
+
 
 def explain(host: str, node: str, output: str, image: str = "") -> str:
     """One line for a failed create/start: the host, the node, what happened, how to fix it."""
@@ -31,8 +34,23 @@ def explain(host: str, node: str, output: str, image: str = "") -> str:
     if "is already in use by container" in text:
         return (f"{where}: the container name is taken by a container outside the cluster "
                 f"(remove or rename it)")
-    last = text.splitlines()[-1] if text else "failed without output"
-    return f"{where}: {last}"
+    rlimit = re.search(r"error setting rlimit type (\d+): operation not permitted", text)
+    if rlimit:
+        number = int(rlimit.group(1))
+        name = RLIMIT_NAMES[number] if number < len(RLIMIT_NAMES) else f"type {number}"
+        return (f"{where}: the engine may not raise the {name} limit that ulimits.{name} asks "
+                f"for: dockerd's own hard limit is lower (lower ulimits.{name}, or raise the "
+                f"engine's limit, e.g. LimitNOFILE= in its systemd unit)")
+    return f"{where}: {_reason(text)}"
+
+
+def _reason(text: str) -> str:
+    """Docker's own reason: the daemon's answer, not the CLI's summary line after it."""
+    lines = text.splitlines()
+    daemon = [line for line in lines if line.startswith("Error response from daemon:")]
+    if daemon:
+        return daemon[-1].removeprefix("Error response from daemon:").strip()
+    return lines[-1] if lines else "failed without output"
 
 
 def failing_step(lines: Sequence[str]) -> str:

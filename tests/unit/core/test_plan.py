@@ -522,6 +522,35 @@ def test_when_recreated_the_bootstrap_follows_every_new_node(load):
         "bootstrap ci_tester: it runs on every deploy")
 
 
+def bootstrapped_with_data(load):
+    doc = base_doc(count=2)
+    doc["defaults"]["volumes"] = [{"name": "data", "path": "/var/lib/db"}]
+    doc["bootstrap"] = {"container": "tester", "command": ["init"]}
+    return desired_for(load(doc, "bootdata.yml"))
+
+
+def test_new_data_volumes_are_bootstrapped_again_and_kept_ones_are_not(load):
+    desired = bootstrapped_with_data(load)
+    done = with_record(observed_from(desired), desired)
+    volumes = {v.name: observed_volume(v.name) for v in desired.volumes}
+    assert plan(desired, dataclasses.replace(done, volumes=volumes)) == []
+    lines = text(plan(desired, done)).splitlines()  # the volumes are gone: the data is new
+    assert lines[-1] == "bootstrap ci_tester: data volumes are new"
+
+
+def test_teardown_keeps_the_bootstrap_record_while_it_keeps_the_volumes(load):
+    desired = bootstrapped_with_data(load)
+    volumes = {v.name: observed_volume(v.name) for v in desired.volumes}
+    done = dataclasses.replace(with_record(observed_from(desired), desired), volumes=volumes)
+    removes = [str(a) for a in plan_teardown("ci", done, FILES) if a.kind == Kind.REMOVE_FILES]
+    assert removes == [f"remove-files {FILES}/{name}: teardown (the bootstrap record stays "
+                       f"with the kept volumes)" for name in ("ci_node1", "ci_node2", "ci_tester")
+                       if any(p.startswith(f"{FILES}/{name}/") for p in done.files)]
+    assert removes  # the members' files go
+    everything = plan_teardown("ci", done, FILES, remove_volumes=True)
+    assert str(everything[-1]) == f"remove-files {FILES}: teardown"
+
+
 def test_the_hosts_block_is_written_when_it_differs_and_removed_when_off(load):
     spec = load(base_doc(count=2), "two.yml")
     on = desired_state(spec, render_cluster(spec), STATE_DIR, build_ids=BASE_IDS,

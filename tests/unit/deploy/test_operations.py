@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 import re
 import shlex
+import time
 from typing import Any
 
 import pytest
@@ -339,3 +340,50 @@ def test_wait_healthy_reports_an_exited_container_with_its_log_tail(desired, fak
     assert host.logged[:3] == [
         "local: ci_node2 is not ready: state exited, health healthy, exit code 3",
         "  last 20 log lines:", "    panic: no config"]
+
+
+def _scripted_host(fake_docker: Any, polls: list[str]) -> ShellHost:
+    """A host whose `docker inspect` answers each poll with the next of `polls` (the last one
+    repeats), and whose `docker logs` says "bye"."""
+    host = ShellHost(fake_docker)
+    answers = iter(polls)
+    last = [polls[0]]
+
+    def run(command: StringCommand, **kwargs: Any) -> tuple[bool, Any]:
+        if "inspect" in str(command):
+            last[0] = next(answers, last[0])
+            text = last[0]
+        else:
+            text = "bye"
+        return True, type("Output", (), {"stdout_lines": text.splitlines(),
+                                         "output_lines": text.splitlines()})
+    host.run_shell_command = run  # type: ignore[method-assign]
+    return host
+
+
+def test_a_node_without_health_check_must_keep_running_to_be_ready(
+        desired, fake_docker, monkeypatch):
+    """Running at the first poll is not enough: a node that exits a moment after its start
+    fails the wait, one that keeps running with the same start time passes."""
+    monkeypatch.setattr("clusterdeploy.deploy.waiting.SETTLE_SECONDS", 0.05)
+    [tester] = [c for c in desired.containers if c.name == "ci_tester"]
+    running = "/ci_tester\trunning\t\t0\t2026-11-28T08:00:00Z"
+    exited = "/ci_tester\texited\t\t137\t2026-11-28T08:00:00Z"
+    host = _scripted_host(fake_docker, [running, exited])
+    assert wait_healthy(None, host, [tester], 0.01, "local") is False
+    assert host.logged[0].startswith("local: ci_tester is not ready: state exited")
+    host = _scripted_host(fake_docker, [running])
+    started = time.monotonic()
+    assert wait_healthy(None, host, [tester], 0.01, "local") is True
+    assert time.monotonic() - started >= 0.05
+
+
+def test_a_restart_between_polls_starts_the_settle_time_again(desired, fake_docker, monkeypatch):
+    monkeypatch.setattr("clusterdeploy.deploy.waiting.SETTLE_SECONDS", 0.2)
+    [tester] = [c for c in desired.containers if c.name == "ci_tester"]
+    polls = [f"/ci_tester\trunning\t\t0\t2026-11-28T08:00:0{i}Z" for i in range(10)]
+    host = _scripted_host(fake_docker, polls)
+    started = time.monotonic()
+    assert wait_healthy(None, host, [tester], 0.01, "local") is True
+    # ten different start times, each seen once 10 ms apart, then the last one for 0.2 s
+    assert time.monotonic() - started >= 0.2 + 9 * 0.01

@@ -54,9 +54,25 @@ def test_container_name_taken():
         "(remove or rename it)")
 
 
+RLIMIT = ("Error response from daemon: failed to create shim task: OCI runtime create failed: "
+          "runc create failed: unable to start container process: error during container init: "
+          "error setting rlimits for ready process: error setting rlimit type 7: operation not "
+          "permitted: unknown\nError: failed to start containers: ci_node1\n")
+
+
 def test_unknown_error_keeps_the_last_line():
-    assert explain("local", "node1", "first\nError response from daemon: something new\n") == (
-        "local: node1: Error response from daemon: something new")
+    assert explain("local", "node1", "first\nsomething new\n") == "local: node1: something new"
+
+
+def test_unknown_error_shows_the_daemons_reason_not_the_cli_summary():
+    output = "Error response from daemon: no such thing\nError: failed to start containers: x\n"
+    assert explain("local", "node1", output) == "local: node1: no such thing"
+
+
+def test_ulimit_above_the_engines_own_limit_names_the_setting():
+    line = explain("local", "node1", RLIMIT)
+    assert line.startswith("local: node1: the engine may not raise the nofile limit")
+    assert "ulimits.nofile" in line
 
 
 def test_no_output():
@@ -64,5 +80,5 @@ def test_no_output():
 
 
 def test_explanations_are_one_line():
-    for output in (CAPS, PORT_BIND, PORT_LISTEN, "a\nb\nc"):
+    for output in (CAPS, PORT_BIND, PORT_LISTEN, RLIMIT, "a\nb\nc"):
         assert "\n" not in explain("local", "node1", output)
