@@ -15,9 +15,23 @@ from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
 from ..packagedata import version
-from . import deploy, init, lock, logs, run, schema_doc, status, teardown, validate
+from . import (
+    deploy,
+    init,
+    lock,
+    logs,
+    restart,
+    run,
+    schema_doc,
+    start,
+    status,
+    stop,
+    teardown,
+    validate,
+)
 
-COMMANDS = (init, validate, deploy, run, status, logs, teardown, lock, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, teardown, lock,
+            schema_doc)
 CLOSED_PIPE = 141
 
 

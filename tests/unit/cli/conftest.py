@@ -36,3 +36,10 @@ def cli(spec_dir, capsys):
         out, err = capsys.readouterr()
         return Result(code, out, err)
     return cli
+
+
+@pytest.fixture
+def unknown_node9():
+    """What the user reads for a node the spec does not have."""
+    return ("cluster.yml: cluster ci has no node node9 (its nodes: node1, node2, node3, "
+            "tester; container names work too)\n")
