@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the SDK is imported when first used: the deploy path never 
     from docker.models.containers import Container
 
 LOCAL = Host(name="local", ssh=None, images="ship")
+POOL = 64  # connections the SDK keeps: `logs -f` holds one per followed container
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,11 @@ class Engine:
 
             try:
                 if self.host.is_local:
-                    self._client = docker.from_env()
+                    self._client = docker.from_env(max_pool_size=POOL)
                 else:
                     self._relay = DockerRelay(self._ssh())
-                    self._client = docker.DockerClient(base_url=self._relay.url)
+                    self._client = docker.DockerClient(base_url=self._relay.url,
+                                                       max_pool_size=POOL)
             except docker.errors.DockerException as exc:
                 raise docker_unreachable(self.name, str(exc)) from None
         return self._client

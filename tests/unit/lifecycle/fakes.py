@@ -67,3 +67,24 @@ class FakeEngine:
 
     def cluster_containers(self, cluster: str) -> list[FakeContainer]:
         return [c for c in self.containers if c.labels[labels.CLUSTER] == cluster]
+
+
+class FakeContainers:
+    def __init__(self, engine: FakeEngine) -> None:
+        self.engine = engine
+
+    def list(self, filters: dict[str, Any] | None = None, **options: Any,
+             ) -> list[FakeContainer]:
+        wanted = dict(f.split("=", 1) for f in (filters or {}).get("label", []))
+        return [c for c in self.engine.containers
+                if all(c.labels.get(k) == v for k, v in wanted.items())]
+
+
+class FakeClient:
+    def __init__(self, engine: FakeEngine) -> None:
+        self.containers = FakeContainers(engine)
+
+
+def with_client(engine: FakeEngine) -> FakeEngine:
+    engine.client = FakeClient(engine)  # type: ignore[attr-defined]
+    return engine
