@@ -3,6 +3,7 @@
 Exit codes: 0 success, 1 a problem a person can act on (printed one per line), 2 usage error,
 130 interrupted, 141 (128 + SIGPIPE, as a Unix tool killed by SIGPIPE) when the reader of the
 output went away (`clusterdeploy status --json | head -1`): quietly, no traceback.
+`exec` exits with its command's code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..errors import ClusterDeployError
 from ..packagedata import version
 from . import (
     deploy,
+    execute,
     init,
     lock,
     logs,
@@ -30,8 +32,8 @@ from . import (
     validate,
 )
 
-COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, teardown, lock,
-            schema_doc)
+COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, execute, teardown,
+            lock, schema_doc)
 CLOSED_PIPE = 141
 
 
