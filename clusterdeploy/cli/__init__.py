@@ -1,20 +1,41 @@
 """`python -m clusterdeploy COMMAND`: one module per command, each with `add(subparsers)`.
 
 Exit codes: 0 success, 1 a problem a person can act on (printed one per line), 2 usage error,
-130 interrupted.
+130 interrupted, 141 (128 + SIGPIPE, as a Unix tool killed by SIGPIPE) when the reader of the
+output went away (`clusterdeploy status --json | head -1`): quietly, no traceback.
+`exec` exits with its command's code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
 from ..packagedata import version
-from . import deploy, hosts, init, lock, logs, run, schema_doc, status, teardown, validate
+from . import (
+    deploy,
+    execute,
+    hosts,
+    init,
+    lock,
+    logs,
+    restart,
+    run,
+    schema_doc,
+    start,
+    status,
+    stop,
+    teardown,
+    validate,
+)
 
-COMMANDS = (init, validate, deploy, run, status, logs, teardown, lock, hosts, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, execute, teardown,
+            lock, hosts, schema_doc)
+CLOSED_PIPE = 141
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,12 +50,27 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
-    except ClusterDeployError as exc:
-        print(str(exc), file=sys.stderr)
-        return exc.exit_code
+        args = parser().parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
+        try:
+            code = func(args)
+        except ClusterDeployError as exc:
+            print(str(exc), file=sys.stderr)
+            code = exc.exit_code
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def closed_pipe() -> int:
+    """The reader went away: nothing more can be said. Point stdout at /dev/null so that the
+    interpreter's final flush does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE

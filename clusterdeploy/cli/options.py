@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from ..deploy.tunables import DEFAULT_STATE_DIR, checked_state_dir
+from ..docker.lock import DEFAULT_TIMEOUT, timeout_seconds
 from ..errors import ClusterDeployError
 
 SPEC_HELP = "the spec file (default: $CLUSTER_SPEC or cluster.yml)"
+NODE_HELP = "a node as the spec names it (node2, tester) or its container's name"
 
 
 def add_spec(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +19,12 @@ def add_spec(parser: argparse.ArgumentParser) -> None:
 def add_state_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", default=DEFAULT_STATE_DIR, type=_state_dir,
                         help=f"host directory of rendered files (default {DEFAULT_STATE_DIR})")
+
+
+def add_lock_timeout(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--lock-timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS", help=f"how long to wait for {what} of the cluster "
+                                                f"(default {DEFAULT_TIMEOUT:g} s)")
 
 
 def _state_dir(value: str) -> str:

@@ -7,9 +7,8 @@ import os
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..docker.lock import DEFAULT_TIMEOUT, timeout_seconds
 from ..lifecycle.runner import run as run_cluster
-from .options import add_spec, add_state_dir
+from .options import add_lock_timeout, add_spec, add_state_dir
 
 
 def add(sub: Any) -> None:
@@ -20,9 +19,7 @@ def add(sub: Any) -> None:
     add_state_dir(parser)
     parser.add_argument("--data", action="append", metavar="KEY=VALUE",
                         help="pyinfra data for the deploy (repeatable)")
-    parser.add_argument("--lock-timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
-                        metavar="SECONDS", help="how long to wait for another deploy or run of "
-                                                f"the cluster (default {DEFAULT_TIMEOUT:g} s)")
+    add_lock_timeout(parser, "another deploy or run")
     parser.set_defaults(func=run)
 
 

@@ -1,4 +1,5 @@
-"""`clusterdeploy status [--json]`: a row per container, and its drift from the spec."""
+"""`clusterdeploy status [--json]` (or `ps`): a row per container, and its drift from the
+spec."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from .options import add_spec, add_state_dir
 
 
 def add(sub: Any) -> None:
-    parser = sub.add_parser("status", help="one row per container: state, health, drift")
+    parser = sub.add_parser("status", aliases=["ps"],
+                            help="one row per container: state, health, drift")
     add_spec(parser)
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
     add_state_dir(parser)

@@ -11,6 +11,7 @@ Two paths to Docker, one per purpose:
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # the SDK is imported when first used: the deploy path never 
     from docker.models.containers import Container
 
 LOCAL = Host(name="local", ssh=None, images="ship")
+LOCAL_SOCKET = "unix:///var/run/docker.sock"  # the SDK's default without $DOCKER_HOST
+POOL = 64  # connections the SDK keeps: `logs -f` holds one per followed container
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,26 @@ class Engine:
 
             try:
                 if self.host.is_local:
-                    self._client = docker.from_env()
+                    self._client = docker.from_env(max_pool_size=POOL)
                 else:
                     self._relay = DockerRelay(self._ssh())
-                    self._client = docker.DockerClient(base_url=self._relay.url)
+                    self._client = docker.DockerClient(base_url=self._relay.url,
+                                                       max_pool_size=POOL)
             except docker.errors.DockerException as exc:
                 raise docker_unreachable(self.name, str(exc)) from None
         return self._client
+
+    def cli_env(self) -> dict[str, str]:
+        """The environment in which the docker CLI reaches the engine the SDK reaches (not a
+        CLI context): local, $DOCKER_HOST or the default socket; remote, this engine's relay
+        (alive until `close`)."""
+        env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONTEXT"}
+        if self.host.is_local:
+            return {"DOCKER_HOST": LOCAL_SOCKET, **env}
+        self.client  # noqa: B018 (opens the relay)
+        assert self._relay is not None
+        env = {k: v for k, v in env.items() if k not in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")}
+        return {**env, "DOCKER_HOST": self._relay.url}
 
     def cluster_containers(self, cluster: str) -> list[Container]:
         """Every container labelled with the cluster, running or not, sorted by name."""
