@@ -11,7 +11,9 @@ or, in a test module, `remote = remote_docker_host_fixture()` (a fixture named `
 What `up()` builds, for real (root only):
 - network namespace `<name>` (`/run/netns/<name>`), veth `<name>0` (here, `host_address`) and
   `<name>1` (in the namespace, `address`, loopback up too), in a private /30: the tests reach
-  only that host;
+  only that host; or, with `host_bridge=BRIDGE` (an existing bridge here, owned by the caller,
+  e.g. multi_host.py), `<name>0` is a port of that bridge without an address and `<name>1`
+  gets `address` in the bridge's `subnet`: several hosts on one bridge reach each other;
 - `nsenter --net=/run/netns/<name> dockerd` with its own data root, exec root, pid file, socket,
   config file, cgroup parent and containerd namespaces, under `/tmp/cdremote-<name>/` (a tmpfs
   by default, `tmpfs_size=None` for disk; `ip netns exec` is not used: it remounts /sys and
@@ -216,15 +218,27 @@ class RemoteDockerHost:
     def __init__(self, workdir: Path | str | None = None, *, name: str = DEFAULT_NAME,
                  subnet: str = DEFAULT_SUBNET, bridge_cidr: str = "10.252.0.1/24",
                  address_pool: str = "10.253.0.0/16", ssh_port: int = 22,
-                 tmpfs_size: str | None = "8g", ready_timeout: float = 60.0) -> None:
+                 tmpfs_size: str | None = "8g", ready_timeout: float = 60.0,
+                 host_bridge: str | None = None, address: str | None = None) -> None:
         if not (1 <= len(name) <= 14 and name.replace("-", "").isalnum()):
             raise ValueError(f"name {name!r}: 1-14 letters, digits or '-' (interface names)")
         network = ipaddress.ip_network(subnet)
-        if network.prefixlen != 30:
-            raise ValueError(f"subnet {subnet}: a /30 (host side, namespace side)")
         self.name = name
         self.subnet = network
-        self.host_address, self.address = (str(a) for a in network.hosts())
+        self.host_bridge = host_bridge
+        if host_bridge is None:
+            if network.prefixlen != 30 or address is not None:
+                raise ValueError(f"subnet {subnet}: a /30 (host side, namespace side); "
+                                 "address= only with host_bridge=")
+            self.host_address, self.address = (str(a) for a in network.hosts())
+        else:
+            # on a bridge: the bridge (the caller's) has the subnet's first address
+            bridge_address = network.network_address + 1
+            if address is None or not (bridge_address < ipaddress.ip_address(address)
+                                       < network.broadcast_address):
+                raise ValueError(f"address {address!r}: one of subnet {subnet}'s addresses "
+                                 f"after the bridge's {bridge_address}")
+            self.host_address, self.address = str(bridge_address), address
         self.bridge_cidr = bridge_cidr
         self.address_pool = address_pool
         self.ssh_port = ssh_port
@@ -354,7 +368,9 @@ class RemoteDockerHost:
 
     def _check_addresses_free(self) -> None:
         routes = run(["ip", "-4", "-o", "addr", "show"]).stdout
-        for address in (self.host_address, self.address):
+        # on a bridge, the host side's address is the bridge's (there, by design)
+        mine = (self.address,) if self.host_bridge else (self.host_address, self.address)
+        for address in mine:
             if f" {address}/" in routes:
                 raise HarnessError(f"address {address} of subnet {self.subnet} is already in "
                                    f"use here; choose another subnet=")
@@ -362,12 +378,19 @@ class RemoteDockerHost:
     def _create_network(self) -> None:
         prefix = self.subnet.prefixlen
         ns = ["ip", "-n", self.netns]
+        if self.host_bridge is None:
+            host_side = ["ip", "addr", "add", f"{self.host_address}/{prefix}", "dev",
+                         self.host_ifname]
+        elif Path(f"/sys/class/net/{self.host_bridge}/bridge").is_dir():
+            host_side = ["ip", "link", "set", self.host_ifname, "master", self.host_bridge]
+        else:
+            raise HarnessError(f"host_bridge {self.host_bridge!r} is not a bridge here")
         for argv in (
             ["ip", "netns", "add", self.netns],
             ["ip", "link", "add", self.host_ifname, "type", "veth", "peer", "name",
              self.ns_ifname],
             ["ip", "link", "set", self.ns_ifname, "netns", self.netns],
-            ["ip", "addr", "add", f"{self.host_address}/{prefix}", "dev", self.host_ifname],
+            host_side,
             ["ip", "link", "set", self.host_ifname, "up"],
             [*ns, "addr", "add", f"{self.address}/{prefix}", "dev", self.ns_ifname],
             [*ns, "link", "set", self.ns_ifname, "up"],
