@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from ..clusterspec import Spec, load_spec
+from ..clusterspec.placement import placement_text
 from ..core.images import desired_images
 from ..core.render import render_cluster
 from .options import SPEC_HELP
@@ -27,7 +28,12 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def summary(spec: Spec) -> str:
-    """The line a valid spec gets: its file, cluster, nodes and network."""
+    """What a valid spec gets: its file, cluster, nodes and network; over several hosts, which
+    host runs which container."""
     nodes = ", ".join(n.name for n in spec.nodes[:6]) + (", ..." if len(spec.nodes) > 6 else "")
-    return (f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
+    line = (f"{spec.display}: valid: cluster {spec.name}, {len(spec.nodes)} nodes ({nodes}), "
             f"network {spec.network.name} {spec.network.subnet}")
+    if spec.spans_hosts:
+        line += (f" (overlay over {len(spec.hosts)} hosts)\n  placement: "
+                 f"{placement_text(spec.members, spec.hosts)}")
+    return line

@@ -6,6 +6,7 @@ port name) are returned with their spec path; cross-field checks live in checks.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from ..errors import Problem
 from .model import Bootstrap, GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
+from .placement import place
 from .schema import load_schema
 from .settings import (
     container_settings,
@@ -41,6 +43,7 @@ def _host(raw: dict[str, Any], base: Path) -> Host:
         ssh=SSHAccess(ssh["address"], ssh.get("user", "root"), int(ssh.get("port", 22)),
                       path(ssh.get("key")), path(ssh.get("known_hosts"))) if ssh else None,
         images=raw.get("images", "ship"),
+        swarm_address=raw.get("swarm_address"),
     )
 
 
@@ -88,12 +91,16 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
     problems += found
     the_tester, found = tester(doc, defaults_raw, base, network)
     problems += found
+    hosts = tuple(_host(h, base) for h in doc["hosts"])
+    members, placed_tester, found = place(members, the_tester.member, hosts)
+    problems += found
+    the_tester = dataclasses.replace(the_tester, member=placed_tester)
     build = doc["build"]
     spec = Spec(
         file=file,
         display=display,
         name=cluster,
-        hosts=tuple(_host(h, base) for h in doc["hosts"]),
+        hosts=hosts,
         network=Network(doc["network"]["name"], str(network)),
         images={key: _image(key, raw, base) for key, raw in doc["images"].items()},
         build=GoBuild(

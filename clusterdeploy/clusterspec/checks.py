@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import Problem
+from .hostchecks import check_hosts
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
 from .schema import definition
@@ -75,30 +76,32 @@ def _suggestions(spec: Spec) -> dict[tuple[str, int], str]:
     intended = [(_intended_host_port(node, port), port.host_ip) for node, _, port in entries]
     taken = {p for p, _ in intended if p}
     result: dict[tuple[str, int], str] = {}
-    claimed: set[tuple[int | None, str]] = set()
+    claimed: set[tuple[int | None, str, str]] = set()
     for (node, i, port), (wanted, _) in zip(entries, intended, strict=True):
         listening = set(node.settings.service_ports.values())
         target = port.container_port if port.container_port in listening else \
             node.settings.primary_port
         host_ip = "127.0.0.1" if port.host_ip == ANY_ADDRESS else port.host_ip
         host_port = wanted
-        if host_port is None or (host_port, host_ip) in claimed:
+        if host_port is None or (host_port, host_ip, node.host) in claimed:
             host_port = (wanted or 40400) + 1
             while host_port in taken:
                 host_port += 1
             taken.add(host_port)
-        claimed.add((host_port, host_ip))
+        claimed.add((host_port, host_ip, node.host))
         result[(node.name, i)] = f"{host_ip}:{host_port}:{target}"
     return result
 
 
 def check_host_ports(spec: Spec) -> list[Problem]:
-    """Two nodes (or one node twice) publishing one host port on one host address."""
+    """Two nodes (or one node twice) publishing one host port on one address of one Docker
+    host (the same port on two Docker hosts is fine)."""
     problems = []
     published = [(node, i, port) for node in spec.nodes for i, port in enumerate(node.ports)]
     suggestions = _suggestions(spec)
     for a, (node_a, i_a, port_a) in enumerate(published):
-        clashes = [(n, p) for n, _, p in published[:a] if p.clashes_with(port_a)]
+        clashes = [(n, p) for n, _, p in published[:a]
+                   if n.host == node_a.host and p.clashes_with(port_a)]
         if clashes:
             other, other_port = clashes[0]
             problems.append(Problem(
@@ -289,6 +292,6 @@ def check_bootstrap(spec: Spec) -> list[Problem]:
 
 
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
-    check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
+    check_hosts, check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
     check_sanitizers, check_images, check_templates, check_limits, check_bootstrap,
 )

@@ -119,6 +119,8 @@ class Member:
     settings: ContainerSettings
     index: int  # 1-based position among the nodes; 0 for the tester
     path: str  # where in the spec it came from, for messages
+    host: str = ""  # the spec host it runs on (clusterspec.placement decides)
+    host_chosen: bool = False  # the spec names the host (else placement spread it)
 
     @property
     def is_node(self) -> bool:
@@ -177,6 +179,7 @@ class Host:
     name: str
     ssh: SSHAccess | None
     images: str  # "ship" or "build": how images reach a remote host
+    swarm_address: str | None = None  # what the other hosts reach its swarm on
 
     @property
     def is_local(self) -> bool:
@@ -231,6 +234,18 @@ class Spec:
     def member(self, name: str) -> Member | None:
         """A node by name, or the tester as "tester"."""
         return next((m for m in self.members if m.name == name), None)
+
+    @property
+    def spans_hosts(self) -> bool:
+        """Several Docker hosts: an overlay network on a swarm instead of a bridge."""
+        return len(self.hosts) > 1
+
+    def host(self, name: str) -> Host:
+        return next(h for h in self.hosts if h.name == name)
+
+    def members_on(self, host: str) -> tuple[Member, ...]:
+        """The containers that run on one host, in spec order."""
+        return tuple(m for m in self.members if m.host == host)
 
     @property
     def members(self) -> tuple[Member, ...]:

@@ -17,7 +17,7 @@ from .ports import PortMapping, PortSyntaxError, parse_port
 from .schema import format_path, schema_problems
 from .settings import container_settings, merge, value_problems
 
-NODE_ONLY = ("name", "hostname", "container_name", "address", "ports")
+NODE_ONLY = ("name", "hostname", "container_name", "address", "ports", "host")
 PATTERN_KEYS = ("name", "hostname", "container_name")
 
 
@@ -103,6 +103,8 @@ def nodes(document: dict[str, Any], defaults: dict[str, Any], base: Path,
             settings=settings,
             index=index,
             path=path,
+            host=raw.get("host", ""),  # placement (placement.py) fills in the others
+            host_chosen="host" in raw,
         ))
     return members, problems
 
@@ -129,6 +131,8 @@ def tester(document: dict[str, Any], defaults: dict[str, Any], base: Path,
         settings=settings,
         index=0,
         path="tester",
+        host=raw.get("host", ""),
+        host_chosen="host" in raw,
     )
     return Tester(enabled=raw.get("enabled", True), suite=tuple(raw["command"]),
                   member=member), problems

@@ -44,6 +44,16 @@ def test_validate_missing_file_exits_1_with_one_line(tmp_path):
     assert result.stderr == "nope.yml: no such file (create it or set CLUSTER_SPEC)\n"
 
 
+def test_validate_shows_the_placement_over_several_hosts(tmp_path):
+    hosts = [{"name": f"lab{i}", "ssh": {"address": f"10.250.0.{10 + i}"}} for i in (1, 2)]
+    path = write_spec(tmp_path, base_doc(count=3, hosts=hosts))
+    result = run("validate", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "  placement: lab1: node1, node3, tester; lab2: node2"]
+    assert "(overlay over 2 hosts)" in result.stdout.splitlines()[0]
+
+
 def test_validate_yaml_error_exits_1_without_traceback(tmp_path):
     write_spec(tmp_path, "name: ci\nnodes: [a\n")
     result = run("validate", "cluster.yml", cwd=tmp_path)

@@ -80,12 +80,6 @@ def test_ssh_host_paths_resolve_against_the_spec_file(load, tmp_path):
     assert str(host.ssh.known_hosts) == "/abs/known_hosts"
 
 
-def test_more_than_one_host_is_refused(errors):
-    doc = base_doc()
-    doc["hosts"] = [{"name": "local"}, {"name": "lab", "ssh": {"address": "10.251.0.2"}}]
-    assert "hosts: has 2 entries, at most 1 allowed (keep one Docker host" in str(errors(doc))
-
-
 def test_addresses_follow_spec_order_after_the_gateway(load):
     spec = load(base_doc())
     assert spec.network.gateway == "172.28.0.1"

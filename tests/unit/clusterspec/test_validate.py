@@ -7,7 +7,7 @@ from unitlib import base_doc
 
 NODE_KEYS = (
     "address, cap_add, cap_drop, command, container_name, cpus, entrypoint, environment, "
-    "extra_hosts, files, files_dir, healthcheck, hostname, image, init, labels, memory, "
+    "extra_hosts, files, files_dir, healthcheck, host, hostname, image, init, labels, memory, "
     "memory_swap, mounts, name, pids_limit, ports, privileged, ready_timeout, restart, "
     "service_ports, shm_size, stop_grace_period, sysctls, tmpfs, ulimits, user, volumes, "
     "working_dir"

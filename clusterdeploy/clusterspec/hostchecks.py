@@ -1,0 +1,30 @@
+"""Checks of the hosts list: names unique, at most one local engine, and what needs one host."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..errors import Problem
+from .model import Spec
+
+
+def check_hosts(spec: Spec) -> list[Problem]:
+    problems = []
+    counts = Counter(h.name for h in spec.hosts)
+    seen: set[str] = set()
+    for i, host in enumerate(spec.hosts):
+        if counts[host.name] > 1 and host.name in seen:
+            problems.append(Problem(f"hosts[{i}].name", f"host name {host.name!r} is listed "
+                                    f"{counts[host.name]} times", "give each host its own name"))
+        seen.add(host.name)
+    local = [i for i, h in enumerate(spec.hosts) if h.is_local]
+    problems += [Problem(f"hosts[{i}]", f"{spec.hosts[i].name!r} is the local engine too (it "
+                         f"has no ssh:), like {spec.hosts[local[0]].name!r}",
+                         "list the local engine once, or give this host ssh: settings")
+                 for i in local[1:]]
+    if spec.spans_hosts and spec.host_names:
+        problems.append(Problem("host_names", "host names in /etc/hosts need a cluster on one "
+                                "host: over several hosts the nodes live on an overlay network "
+                                "that the hosts themselves cannot reach",
+                                "remove host_names, or list one host"))
+    return problems
