@@ -292,6 +292,7 @@ def check_bootstrap(spec: Spec) -> list[Problem]:
 
 
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
-    check_hosts, check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
-    check_sanitizers, check_images, check_templates, check_limits, check_bootstrap,
+    check_hosts, check_hostnames, check_unique_names, check_host_ports, check_container_ports,
+    check_addresses, check_sanitizers, check_images, check_templates, check_limits,
+    check_bootstrap,
 )
