@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import Problem
 from .model import Bootstrap, GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
+from .overlay import endpoint_range
 from .placement import place
 from .schema import load_schema
 from .settings import (
@@ -101,7 +102,8 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
         display=display,
         name=cluster,
         hosts=hosts,
-        network=Network(doc["network"]["name"], str(network)),
+        network=Network(doc["network"]["name"], str(network),
+                        endpoint_range(str(network), len(hosts)) if len(hosts) > 1 else None),
         images={key: _image(key, raw, base) for key, raw in doc["images"].items()},
         build=GoBuild(
             image=build["image"],

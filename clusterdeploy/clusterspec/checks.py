@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import Problem
-from .hostchecks import check_hosts
+from .hostchecks import check_hosts, check_overlay
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
 from .schema import definition
@@ -294,5 +294,5 @@ def check_bootstrap(spec: Spec) -> list[Problem]:
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
     check_hosts, check_hostnames, check_unique_names, check_host_ports, check_container_ports,
     check_addresses, check_sanitizers, check_images, check_templates, check_limits,
-    check_bootstrap,
+    check_bootstrap, check_overlay,
 )

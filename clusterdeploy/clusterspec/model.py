@@ -195,10 +195,16 @@ class Host:
 class Network:
     name: str
     subnet: str
+    endpoint_range: str | None = None  # over several hosts: where Swarm puts its own endpoints
 
     @property
     def gateway(self) -> str:
         return str(ipaddress.IPv4Network(self.subnet)[1])
+
+    @property
+    def driver(self) -> str:
+        """A bridge on one host; a Swarm overlay (with an endpoint range) over several."""
+        return "overlay" if self.endpoint_range else "bridge"
 
 
 @dataclass(frozen=True)

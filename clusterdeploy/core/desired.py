@@ -30,6 +30,8 @@ class DesiredNetwork:
     subnet: str
     gateway: str
     config_hash: str
+    driver: str = "bridge"  # or "overlay" (attachable, on a swarm) over several hosts
+    ip_range: str | None = None  # an overlay's range for Swarm's own endpoints
 
 
 @dataclass(frozen=True)
@@ -222,15 +224,18 @@ def files_root(cluster: str, state_dir: str) -> str:
 
 def desired_network(spec: Spec) -> DesiredNetwork:
     network = spec.network
-    return DesiredNetwork(
-        network.name, network.subnet, network.gateway,
-        canonical_hash({"name": network.name, "subnet": network.subnet, "driver": "bridge"}))
+    identity = {"name": network.name, "subnet": network.subnet, "driver": network.driver}
+    if network.endpoint_range:
+        identity["ip_range"] = network.endpoint_range
+    return DesiredNetwork(network.name, network.subnet, network.gateway,
+                          canonical_hash(identity), network.driver, network.endpoint_range)
 
 
-def _bootstrap(spec: Spec, root: str) -> DesiredBootstrap | None:
+def _bootstrap(spec: Spec, root: str, members: tuple[Member, ...]) -> DesiredBootstrap | None:
+    """The bootstrap, on the host of the container it runs in (`members`: that host's)."""
     command = render_bootstrap(spec)
     member = spec.member(spec.bootstrap.container) if spec.bootstrap else None
-    if spec.bootstrap is None or command is None or member is None:
+    if spec.bootstrap is None or command is None or member is None or member not in members:
         return None
     record = f"{canonical_hash({'command': list(command)})}\n".encode()
     return DesiredBootstrap(member.container_name, command, spec.bootstrap.when,
@@ -247,8 +252,10 @@ def bootstrap_record(files_root: str) -> str:
 
 def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
                   build_ids: Mapping[str, str], host_ids: Mapping[str, str] | None = None,
-                  shipped: bool = False, host_names: bool = False) -> DesiredState:
+                  shipped: bool = False, host_names: bool = False,
+                  host: str | None = None) -> DesiredState:
     """What should exist on a host. `state_dir` is the host directory for rendered files.
+    With `host`, only the containers (and their volumes and bootstrap) placed on that host.
 
     `build_ids` are the image IDs where images are built (they are part of image identity),
     `host_ids` those on the Docker host (for images clusterdeploy does not build; default:
@@ -258,8 +265,9 @@ def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
     images = desired_images(spec, build_ids)
     host_ids = build_ids if host_ids is None else host_ids
     root = files_root(spec.name, state_dir)
+    members = spec.members if host is None else spec.members_on(host)
     containers = tuple(_container(spec, m, images, host_ids, root, rendered[m.container_name])
-                       for m in spec.members)
+                       for m in members)
     used = {c.image for c in containers}
     return DesiredState(
         cluster=spec.name,
@@ -270,7 +278,7 @@ def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
         build_chain=tuple(images),
         volumes=tuple(DesiredVolume(volume_name(spec.name, m.name, v["name"]), m.name,
                                     v.get("keep", True))
-                      for m in spec.members for v in m.settings.get("volumes", ())),
-        bootstrap=_bootstrap(spec, root),
+                      for m in members for v in m.settings.get("volumes", ())),
+        bootstrap=_bootstrap(spec, root, members),
         hosts_block=hosts_block(spec) if host_names or spec.host_names else None,
     )

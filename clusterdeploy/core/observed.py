@@ -56,6 +56,8 @@ class ObservedNetwork:
     labels: dict[str, str]
     subnets: tuple[str, ...]
     containers: dict[str, str]  # container ID -> container name
+    driver: str = "bridge"
+    scope: str = "local"  # "swarm" for an overlay: only a swarm manager may remove it
 
     @property
     def cluster(self) -> str:

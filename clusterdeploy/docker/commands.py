@@ -145,9 +145,13 @@ def remove_containers(names: Sequence[str]) -> list[str]:
 
 
 def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
+    """A bridge, or an overlay standalone containers may attach to (run on a swarm manager)."""
+    overlay = ["--attachable", "--ip-range", network.ip_range or network.subnet] \
+        if network.driver == "overlay" else []
     return [
         "docker", "network", "create",
-        "--driver", "bridge",
+        "--driver", network.driver,
+        *overlay,
         "--subnet", network.subnet,
         "--gateway", network.gateway,
         "--label", f"{labels.CLUSTER}={cluster}",

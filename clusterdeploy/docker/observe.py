@@ -224,5 +224,8 @@ def _network(data: dict[str, Any]) -> ObservedNetwork:
         name=data["Name"],
         labels=dict(data.get("Labels") or {}),
         subnets=tuple(c["Subnet"] for c in ipam if c.get("Subnet")),
-        containers={cid: c.get("Name", "") for cid, c in (data.get("Containers") or {}).items()},
+        containers={cid: c.get("Name", "") for cid, c in (data.get("Containers") or {}).items()
+                    if not cid.startswith("lb-")},  # an overlay's own endpoint, not a container
+        driver=data.get("Driver") or "bridge",
+        scope=data.get("Scope") or "local",
     )

@@ -102,3 +102,26 @@ def test_at_most_64_hosts(errors):
 def test_swarm_address_is_checked_like_an_address(errors):
     assert "hosts[0].swarm_address" in str(
         errors(base_doc(hosts=[lab("lab1", "10.0.0.1", swarm_address="10.0.0.1; rm -rf /")])))
+
+
+def test_the_overlay_keeps_a_block_below_the_tester_for_swarms_endpoints(load):
+    spec = load(base_doc(hosts=LABS))
+    assert (spec.network.driver, spec.network.endpoint_range) == ("overlay", "172.28.0.240/29")
+    assert load(base_doc(), "one.yml").network.driver == "bridge"
+    more = load(base_doc(count=6, hosts=LABS), "six.yml")  # a node more: the range stays
+    assert more.network.endpoint_range == spec.network.endpoint_range
+
+
+def test_a_node_address_in_the_endpoint_range_is_refused(errors):
+    doc = base_doc(hosts=LABS)
+    doc["nodes"][2]["address"] = "172.28.0.242"
+    text = str(errors(doc))
+    assert "nodes[2].address: node3's address 172.28.0.242 is in 172.28.0.240/29, the range " \
+           "the overlay network keeps for Swarm's endpoints" in text
+
+
+def test_a_subnet_without_room_for_the_endpoints_is_refused(errors):
+    doc = base_doc(count=2, hosts=LABS)
+    doc["network"]["subnet"] = "172.28.0.0/28"
+    assert "network.subnet: subnet 172.28.0.0/28 is too small for an overlay over 3 hosts" in str(
+        errors(doc))
