@@ -9,6 +9,7 @@ from typing import Any
 from ..clusterspec import load_spec
 from ..docker.engine import Engine
 from ..docker.logs import collect_logs
+from ..report import try_write_report
 from .options import add_spec
 
 
@@ -27,4 +28,5 @@ def logs(args: argparse.Namespace) -> int:
         print(f"cluster {spec.name} has no containers on {host.name}", file=sys.stderr)
         return 1
     print(run_dir)
+    print(f"report: {try_write_report(run_dir)}", file=sys.stderr)
     return 0
