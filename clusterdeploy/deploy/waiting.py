@@ -1,5 +1,6 @@
 """The health wait of a deploy: poll the containers' state until each runs and is healthy,
-fail at once on one that exited, or at the deadline with each laggard's state and log tail."""
+fail at once on one that exited, or at the deadline with each laggard's state and log tail.
+A wait longer than QUIET seconds says which containers are still pending (deploy/progress.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pyinfra.api import StringCommand
 
 from ..core.desired import DesiredContainer
 from .output import fail
+from .progress import Progress, elapsed, pending_text
 
 LOG_TAIL_LINES = 20
+QUIET = 2.0  # seconds of waiting before the pending containers are shown
 STATUS_FORMAT = ("{{.Name}}\t{{.State.Status}}\t{{if .State.Health}}{{.State.Health.Status}}"
                  "{{end}}\t{{.State.ExitCode}}")
 
@@ -24,6 +27,8 @@ def wait_healthy(state: Any, host: Any, targets: Sequence[DesiredContainer], pol
     names = [c.name for c in targets]
     deadline = time.monotonic() + max(c.ready_timeout for c in targets)
     command = shlex.join(["docker", "inspect", "--format", STATUS_FORMAT, *names])
+    progress = Progress(host.name)
+    shown: tuple[tuple[str, str], ...] = ()
     while True:
         _, output = host.run_shell_command(StringCommand(command))
         rows = {}
@@ -36,11 +41,25 @@ def wait_healthy(state: Any, host: Any, targets: Sequence[DesiredContainer], pol
         pending = [n for n in names if n not in failed and
                    (rows[n][0] != "running" or rows[n][1] not in ("", "healthy"))]
         if not failed and not pending:
+            if shown:
+                progress.done(f"{len(names)} containers healthy after "
+                              f"{elapsed(progress.seconds)}")
             return True
         if failed or time.monotonic() > deadline:
+            progress.clear()
             return fail(host, "\n".join(_describe_unready(host, where, n, rows.get(n))
                                         for n in failed + pending))
+        if progress.seconds >= QUIET:
+            states = tuple((n, _pending_state(rows[n])) for n in pending)
+            progress.update(pending_text(states, len(names), progress.seconds),
+                            changed=states != shown)
+            shown = states
         time.sleep(poll)  # cooperative: pyinfra's CLI runs under gevent's monkey patching
+
+
+def _pending_state(row: tuple[str, str, str]) -> str:
+    status, health, _ = row
+    return health if status == "running" and health else status
 
 
 def _describe_unready(host: Any, where: str, name: str, row: tuple[str, ...] | None) -> str:
