@@ -110,7 +110,8 @@ def _ending(summary: Mapping[str, Any]) -> str:
         return str(status)
     if summary.get("oom_killed"):
         return f"OOM-killed (exit {summary.get('exit_code')})"
-    return f"exit code {summary.get('exit_code')}"
+    code = summary.get("exit_code")
+    return "exited 0" if code == 0 else f"exit code {code}"
 
 
 def build_lane(shape: Mapping[str, Any], summary: Mapping[str, Any],

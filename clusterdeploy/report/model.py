@@ -47,7 +47,7 @@ class Report:
 
     def headline(self) -> list[str]:
         """What happened, in a few sentences (most important first)."""
-        lines = [_suite_sentence(self.suite)]
+        lines = [_suite_sentence(self.suite), _endings_sentence(self.lanes)]
         for lane in self.lanes:
             crashes: dict[int, Mark] = {}  # an OOM kill is also a death: one per moment
             for mark in lane.marks:
@@ -87,6 +87,15 @@ def _suite_sentence(suite: SuiteView) -> str:
     if failed:
         text += f", failing: {', '.join(failed[:6])}" + (" ..." if len(failed) > 6 else "")
     return text
+
+
+def _endings_sentence(lanes: list[Lane]) -> str:
+    """`6 containers: 5 exit code 0, 1 exit code 2` (how each stood when collected)."""
+    counts: dict[str, int] = {}
+    for lane in lanes:
+        counts[lane.ending] = counts.get(lane.ending, 0) + 1
+    parts = ", ".join(f"{n} {ending}" for ending, n in sorted(counts.items()))
+    return f"{len(lanes)} container{'s' if len(lanes) != 1 else ''} at collection: {parts}"
 
 
 def _state(summary: Mapping[str, Any]) -> str:

@@ -52,12 +52,12 @@ def _state_cell(state: str) -> str:
 
 def cluster_section(report: Report) -> str:
     rows = [[f'<a href="#logs" class="showlogs" data-c="{escape(r.name)}">{escape(r.name)}</a>',
-             escape(r.member), escape(r.role), escape(r.hostname), escape(r.addresses),
+             escape(r.member), escape(r.hostname), escape(r.addresses),
              escape(r.ports), escape(r.image), f"<code>{escape(r.image_hash)}</code>",
              _state_cell(r.state),
              escape(r.health), str(r.restarts), f"{r.log_lines:,}"]
             for r in report.rows]
-    return _table(["container", "node", "role", "hostname", "address", "published ports",
+    return _table(["container", "node", "hostname", "address", "published ports",
                    "image", "image hash", "state", "health", "restarts", "log lines"], rows,
                   "cluster")
 

@@ -36,7 +36,7 @@ def test_a_crashed_node_shows_its_exit_code_when_it_died(run_dir):
 def test_a_graceful_stop_is_no_crash(run_dir):
     lane = build_report(run_dir).lanes[0]
     assert [m.kind for m in lane.marks] == ["create", "start", "healthy", "kill", "die"]
-    assert lane.ending == "exit code 0"
+    assert lane.ending == "exited 0"
 
 
 def test_fault_windows_from_the_injector_s_lines(run_dir):
@@ -61,6 +61,7 @@ def test_the_suite_failing_tests_first(run_dir):
 def test_what_happened(run_dir):
     lines = build_report(run_dir).headline()
     assert lines[0].startswith("Suite failed (exit 1): 4 tests, failing: TestPing/node3, ")
+    assert lines[1] == "6 containers at collection: 1 exit code 2, 5 exited 0"
     assert "syn_node3 crashed (exit code 2) at 2026-11-28 08:01:12.000 UTC" in lines
     assert "2 faults injected (partition, pause)" in lines
     # 500 lines, the crash's, 3 of the fault injector; one error in 997 lines, and the crash;
@@ -108,5 +109,7 @@ def test_a_folder_with_only_some_files_still_reports(tmp_path):
     assert report.lanes[0].ending == "OOM-killed (exit 137)"
     assert report.rows[0].state == "OOM-killed (137)"
     assert not report.suite.ran
-    assert report.headline()[1] == "old_node1 was OOM-killed at 2026-11-28 08:00:30.000 UTC"
+    assert report.headline()[1:3] == [
+        "1 container at collection: 1 OOM-killed (exit 137)",
+        "old_node1 was OOM-killed at 2026-11-28 08:00:30.000 UTC"]
     assert any("1 lines are not JSON" in note for note in report.notes)
