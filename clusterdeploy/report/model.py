@@ -83,7 +83,9 @@ def _suite_sentence(suite: SuiteView) -> str:
     tests = [t for t in suite.go.tests if "/" not in t.name]
     failed = [t.name for t in suite.go.tests if t.status == "fail" and not any(
         o.name.startswith(t.name + "/") and o.status == "fail" for o in suite.go.tests)]
-    text = f"Suite {suite.status}{code}: {len(tests)} tests"
+    subtests = len(suite.go.tests) - len(tests)
+    text = f"Suite {suite.status}{code}: {len(tests)} tests" + (
+        f" ({subtests} subtests)" if subtests else "")
     if failed:
         text += f", failing: {', '.join(failed[:6])}" + (" ..." if len(failed) > 6 else "")
     return text

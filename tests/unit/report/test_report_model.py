@@ -60,7 +60,8 @@ def test_the_suite_failing_tests_first(run_dir):
 
 def test_what_happened(run_dir):
     lines = build_report(run_dir).headline()
-    assert lines[0].startswith("Suite failed (exit 1): 4 tests, failing: TestPing/node3, ")
+    assert lines[0].startswith("Suite failed (exit 1): 4 tests (15 subtests), failing: "
+                               "TestPing/node3, ")
     assert lines[1] == "6 containers at collection: 1 exit code 2, 5 exited 0"
     assert "syn_node3 crashed (exit code 2) at 2026-11-28 08:01:12.000 UTC" in lines
     assert "2 faults injected (partition, pause)" in lines
