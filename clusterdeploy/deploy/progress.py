@@ -95,7 +95,7 @@ class BuildProgress:
         found = STEP.match(text.strip())
         if found:
             number, total, instruction = found.groups()
-            self.step = f"Step {number}/{total} {instruction[:48]}"
+            self.step = f"Step {number}/{total} {' '.join(instruction.split())[:48]}"
             self.progress.update(self._text(), changed=True)
         else:
             self.tick()
