@@ -155,6 +155,20 @@ def test_report_command_writes_it_again(run: dict) -> None:
     assert report.stat().st_mtime_ns > before
 
 
+def test_logs_command_writes_a_report_from_what_the_engine_still_holds(
+        run: dict, project: Project) -> None:
+    result = subprocess.run([sys.executable, "-m", "clusterdeploy", "logs", "--spec",
+                             str(project.spec_path)], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip())
+    assert result.stderr == f"report: {folder / 'report.html'}\n"
+    events = json.loads((folder / "events.json").read_text())
+    assert events["complete"] is False  # not recorded while it happened
+    page = (folder / "report.html").read_text()
+    assert "exited (2)" in page and "Docker holds 256" in page
+
+
 def test_teardown_collects_and_writes_a_report(run: dict, project: Project) -> None:
     result = project.teardown()
     found = re.search(r"report: (\S+report\.html)", result.stdout + result.stderr)
