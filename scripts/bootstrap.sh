@@ -80,8 +80,9 @@ ensure_base_image() {
 }
 
 # What the tests use besides the engine: the remote-host harnesses (network namespaces, a
-# second dockerd, an sshd with its own config, a bridge and its FORWARD rule).
-TEST_PACKAGES=(openssh-server openssh-client iproute2 util-linux mount iptables procps)
+# second dockerd, an sshd with its own config, a bridge and its FORWARD rule), and the headless
+# browser that opens the run reports (tests/integration/test_report.py, through Playwright).
+TEST_PACKAGES=(openssh-server openssh-client iproute2 util-linux mount iptables procps chromium)
 
 ensure_test_tools() {
   apt_install "${TEST_PACKAGES[@]}"

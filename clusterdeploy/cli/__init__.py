@@ -23,6 +23,7 @@ from . import (
     init,
     lock,
     logs,
+    report,
     restart,
     run,
     schema_doc,
@@ -33,8 +34,8 @@ from . import (
     validate,
 )
 
-COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, execute, teardown,
-            lock, hosts, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, execute, report,
+            teardown, lock, hosts, schema_doc)
 CLOSED_PIPE = 141
 
 

@@ -14,6 +14,7 @@ from ..docker.logs import collect_logs
 from ..lifecycle.follow import Output, show
 from ..lifecycle.logview import Printer, Style
 from ..lifecycle.nodes import resolve
+from ..report import try_write_report
 from .options import NODE_HELP, add_spec
 
 
@@ -79,4 +80,5 @@ def collect(args: argparse.Namespace) -> int:
         print(f"cluster {spec.name} has no containers on {host.name}", file=sys.stderr)
         return 1
     print(run_dir)
+    print(f"report: {try_write_report(run_dir)}", file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ from ..core.actions import CollectLogs
 from ..docker.engine import Engine
 from ..docker.logs import collect_logs, new_run_dir, private_file
 from ..errors import ClusterDeployError
+from ..report import try_write_report
 from .context import ApplyContext
 from .output import fail, info
 
@@ -25,6 +26,7 @@ def collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -
         return fail(host, str(exc))
     if run_dir:
         info(host, f"logs collected in {run_dir}")
+        info(host, f"report: {try_write_report(run_dir)}")
     return True
 
 

@@ -46,6 +46,7 @@ from . import transport
 from .context import ApplyContext
 from .logs import collect, save_output
 from .output import fail, info
+from .progress import BuildProgress, Progress, run_streaming
 from .waiting import LOG_TAIL_LINES, wait_healthy
 
 Commands = Generator[StringCommand | FunctionCommand, None, None]
@@ -57,8 +58,15 @@ def _shell(command: Sequence[str]) -> StringCommand:
 
 def _run_build(state: Any, host: Any, action: Build, stream: bool) -> bool:
     build = commands.build_shell(action.image, tag_latest=action.tag_latest)
-    ok, output = host.run_shell_command(StringCommand(build), print_output=stream)
-    return True if ok else fail(host, build_failure(action.image, output.output_lines))
+    if stream:  # the whole output, live
+        ok, output = host.run_shell_command(StringCommand(build), print_output=True)
+        return True if ok else fail(host, build_failure(action.image, output.output_lines))
+    # "here" is this machine: read the build as it goes, one progress line per image
+    progress = BuildProgress(Progress(host.name), f"images.{action.image.key} "
+                                                  f"({action.image.ref})")
+    status, lines = run_streaming(build, progress.line, progress.tick)
+    progress.finish(status == 0)
+    return True if status == 0 else fail(host, build_failure(action.image, lines))
 
 
 def _run_ship(state: Any, host: Any, action: Build, where: str) -> bool:

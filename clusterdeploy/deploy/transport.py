@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 import paramiko
@@ -26,19 +26,23 @@ from ..core.images import DesiredImage
 from ..docker import commands
 from ..docker.engine import Engine
 from ..docker.errors import build_failure
+from .progress import BuildProgress, Progress, elapsed, run_streaming
 
 CHUNK = 1 << 20
 
 
-def build_locally(image: DesiredImage) -> tuple[bool, list[str]]:
-    """Build on this machine (tagged by content hash only); (ok, output lines)."""
-    result = subprocess.run(commands.build_image(image, tag_latest=False),
-                            env={**os.environ, **commands.BUILD_ENV},
-                            capture_output=True, text=True, check=False)
-    return result.returncode == 0, (result.stdout + result.stderr).splitlines()
+def build_locally(image: DesiredImage, host_name: str) -> tuple[bool, list[str]]:
+    """Build on this machine (tagged by content hash only), with a progress line naming the
+    host it is for; (ok, output lines)."""
+    progress = BuildProgress(Progress(host_name), f"images.{image.key} ({image.ref}) here")
+    status, lines = run_streaming(shlex.join(commands.build_image(image, tag_latest=False)),
+                                  progress.line, progress.tick,
+                                  env={**os.environ, **commands.BUILD_ENV})
+    progress.finish(status == 0)
+    return status == 0, lines
 
 
-def ensure_local(target: DesiredImage, requires: Sequence[DesiredImage],
+def ensure_local(target: DesiredImage, requires: Sequence[DesiredImage], host_name: str,
                  ) -> tuple[bool, DesiredImage, list[str]]:
     """Build `target` and the images it is built from (in build order) on this machine,
     where missing."""
@@ -46,7 +50,7 @@ def ensure_local(target: DesiredImage, requires: Sequence[DesiredImage],
     for image in [*requires, target]:
         if image.ref in present:
             continue
-        ok, lines = build_locally(image)
+        ok, lines = build_locally(image, host_name)
         if not ok:
             return False, image, lines
     return True, target, []
@@ -66,14 +70,24 @@ def context_tar(image: DesiredImage, destination: IO[bytes]) -> str:
     return dockerfile
 
 
-def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+def _chunks(stream: IO[bytes], progress: Progress | None = None, what: str = "",
+            ) -> Iterator[bytes]:
+    sent = 0
     while chunk := stream.read(CHUNK):
         yield chunk
+        sent += len(chunk)
+        if progress is not None:
+            progress.update(f"send {what}: {sent / 1e6:.0f} MB ({elapsed(progress.seconds)})")
+    if progress is not None:
+        progress.done(f"sent {what}: {sent / 1e6:.0f} MB in {elapsed(progress.seconds)}")
 
 
-def stream_into(host: Any, command: str, source: Iterator[bytes]) -> tuple[int, list[str]]:
+def stream_into(host: Any, command: str, source: Iterator[bytes],
+                on_line: Callable[[str], None] | None = None,
+                on_idle: Callable[[], None] | None = None) -> tuple[int, list[str]]:
     """Run `command` on the host with `source` as its stdin, over pyinfra's SSH connection;
-    (exit status, output lines: stdout and stderr together)."""
+    (exit status, output lines: stdout and stderr together). The output is handed to
+    `on_line` as it comes, and `on_idle` is called every second of silence."""
     connector = host.connector
     if not isinstance(connector, SSHConnector) or connector.client is None:
         raise OSError("images travel only over an SSH connection")
@@ -87,7 +101,22 @@ def stream_into(host: Any, command: str, source: Iterator[bytes]) -> tuple[int, 
         for chunk in source:
             channel.sendall(chunk)
         channel.shutdown_write()
-        output = b"".join(iter(lambda: channel.recv(CHUNK), b""))
+        channel.settimeout(1.0)
+        output, pending = bytearray(), b""
+        while True:
+            try:
+                chunk = channel.recv(CHUNK)
+            except TimeoutError:
+                if on_idle is not None:
+                    on_idle()
+                continue
+            if not chunk:
+                break
+            output += chunk
+            *complete, pending = (pending + chunk).split(b"\n")
+            if on_line is not None:
+                for line in complete:
+                    on_line(line.decode(errors="replace").rstrip("\r"))
         return channel.recv_exit_status(), output.decode(errors="replace").splitlines()
     finally:
         channel.close()
@@ -100,7 +129,7 @@ def _tail(lines: list[str]) -> str:
 def ship(host: Any, where: str, image: DesiredImage, requires: Sequence[DesiredImage],
          tag_latest: bool) -> tuple[bool, str]:
     """Build here if needed, then stream `docker save` into `docker load` there."""
-    ok, failed, lines = ensure_local(image, requires)
+    ok, failed, lines = ensure_local(image, requires, host.name)
     if not ok:
         return False, build_failure(failed, lines, where="this machine")
     save = subprocess.Popen(["docker", "save", "--", image.ref], stdout=subprocess.PIPE,
@@ -110,7 +139,8 @@ def ship(host: Any, where: str, image: DesiredImage, requires: Sequence[DesiredI
     if tag_latest:
         load += f" && {shlex.join(commands.tag_image(image.ref, image.latest))}"
     try:
-        status, lines = stream_into(host, load, _chunks(save.stdout))
+        status, lines = stream_into(host, load, _chunks(
+            save.stdout, Progress(host.name), f"{image.ref} to {where}"))
     except (paramiko.SSHException, OSError, EOFError) as exc:
         save.kill()
         return False, f"{where}: sending {image.ref} failed: {exc or type(exc).__name__}"
@@ -133,10 +163,14 @@ def build_remotely(host: Any, where: str, image: DesiredImage,
         archive.seek(0)
         build = commands.build_shell(image, tag_latest=tag_latest, context="-",
                                      dockerfile=dockerfile)
+        progress = BuildProgress(Progress(host.name), f"images.{image.key} ({image.ref})")
         try:
-            status, lines = stream_into(host, build, _chunks(archive))
+            status, lines = stream_into(host, build, _chunks(archive), progress.line,
+                                        progress.tick)
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            progress.finish(False)
             return False, f"{where}: sending the build context of {image.ref} failed: " \
                           f"{exc or type(exc).__name__}"
+    progress.finish(status == 0)
     return (True, "") if status == 0 else (False, build_failure(image, lines, where=where))
 

@@ -8,6 +8,8 @@
     <logs dir>/<UTC timestamp>/summary.json      per container: state, exit code, OOM-killed,
                                                   restart count, started and finished
     <logs dir>/<UTC timestamp>/suite.log         the tester suite's output (written by `run`)
+    <logs dir>/<UTC timestamp>/cluster.json      the cluster's shape (docker/runfacts.py)
+    <logs dir>/<UTC timestamp>/events.json       the containers' lifecycle events
     <logs dir>/latest -> <UTC timestamp>
 """
 
@@ -24,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core import labels
 from .engine import Engine
+from .runfacts import run_facts
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -119,9 +122,11 @@ def _point_latest(logs_dir: Path, run_dir: Path) -> None:
 
 
 def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
-                 only: Collection[str] | None = None, label: str = "") -> Path | None:
+                 only: Collection[str] | None = None, label: str = "",
+                 events: dict[str, Any] | None = None) -> Path | None:
     """Write the cluster's containers' logs (those whose ID is in `only`, when given) into a new
-    folder; None when there is no container."""
+    folder; None when there is no container. `events`: the run's, as an EventRecorder recorded
+    them (else what the engine still holds)."""
     containers = [c for c in engine.cluster_containers(cluster) if only is None or c.id in only]
     if not containers:
         return None
@@ -143,6 +148,9 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
             out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
     with private_file(run_dir / "summary.json") as out:
         out.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    for name, value in run_facts(engine, cluster, containers, events).items():
+        with private_file(run_dir / name) as out:
+            out.write(json.dumps(value, indent=1, sort_keys=True) + "\n")
     if not label:  # a deploy's copy of what it removes is no "latest" collection
         _point_latest(logs_dir, run_dir)
     return run_dir

@@ -18,9 +18,12 @@ from types import FrameType
 from ..clusterspec import Spec
 from ..docker.engine import Engine
 from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
-from ..docker.logs import collect_logs, private_bytes
+from ..docker.logs import collect_logs
+from ..docker.runfacts import EventRecorder
+from ..report import try_write_report
 from .entry import pyinfra_command, pyinfra_env
 from .shutdown import stop_all
+from .transcript import Transcript
 
 INTERRUPTED = 130
 
@@ -70,12 +73,13 @@ def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts,
 
 
 def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
-              transcript: list[bytes]) -> int | None:
+              transcript: Transcript) -> int | None:
     """Run the tester's suite in its container, streaming its output (and keeping it in
     `transcript`); None if interrupted before it finished."""
     client = engine.client
     container = client.containers.get(spec.tester.container_name)
     say(f"running the suite in {container.name}: {' '.join(spec.tester.suite)}")
+    transcript.begin(container.name or "", spec.tester.suite)
     exec_id = client.api.exec_create(container.id, list(spec.tester.suite),
                                      stdout=True, stderr=True, tty=False)["Id"]
     result: dict[str, int] = {}
@@ -86,6 +90,7 @@ def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
             sys.stdout.buffer.write(chunk)
             sys.stdout.flush()
         result["code"] = client.api.exec_inspect(exec_id)["ExitCode"]
+        transcript.end(result["code"])
 
     thread = threading.Thread(target=stream, daemon=True)
     thread.start()
@@ -96,21 +101,22 @@ def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 
 def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
-                         transcript: list[bytes]) -> None:
+                         transcript: Transcript, events: EventRecorder | None = None) -> None:
     containers = engine.cluster_containers(spec.name)
     grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
     mode = "forced" if interrupts.force.is_set() else "graceful"
     say(f"{mode} shutdown of {len(containers)} containers")
     endings = stop_all(containers, grace, interrupts.force)
-    run_dir = collect_logs(engine, spec.name, spec.logs_dir)
+    run_dir = collect_logs(engine, spec.name, spec.logs_dir,
+                           events=events.stop() if events else None)
     if run_dir and transcript:
-        with private_bytes(run_dir / "suite.log") as out:
-            out.write(b"".join(transcript))
+        transcript.write(run_dir)
     say("summary:")
     for ending in endings:
         say(f"  {ending}")
     if run_dir:
         say(f"logs: {run_dir} (merged: {run_dir / 'cluster.log'})")
+        say(f"report: {try_write_report(run_dir)}")
 
 
 def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = (),
@@ -123,16 +129,18 @@ def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = ()
         lock = ClusterLock(engine.run, host.name, lock_dir(state_dir, spec.name),
                            Holder.here(command_line()))
         lock.acquire(lock_timeout, say=say)
+        events = EventRecorder(engine, spec.name).start()
         try:
             code = deploy(spec, pyinfra_args, interrupts, lock.holder.token)
-            return _after_deploy(engine, spec, once, code, interrupts)
+            return _after_deploy(engine, spec, once, code, interrupts, events)
         finally:
+            events.close()
             lock.release()
 
 
 def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
-                  interrupts: Interrupts) -> int:
-    transcript: list[bytes] = []
+                  interrupts: Interrupts, events: EventRecorder | None = None) -> int:
+    transcript = Transcript()
     if code != 0:
         say(f"deploy failed (exit {code})")
         result = INTERRUPTED if interrupts.stop.is_set() else code
@@ -146,5 +154,5 @@ def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
             say(f"cluster {spec.name} is up; Ctrl+C to shut down (twice to force)")
             while not interrupts.stop.wait(0.5):
                 pass
-    shutdown_and_collect(engine, spec, interrupts, transcript)
+    shutdown_and_collect(engine, spec, interrupts, transcript, events)
     return result
