@@ -1,7 +1,8 @@
 """Which Docker host runs which container: a member's own `host`, else round-robin.
 
 Deterministic on purpose: the same spec always places the same node on the same host, so a
-redeploy moves nothing, and adding a host moves only the nodes placement gives to it.
+redeploy moves nothing. Round-robin goes by the node's position (node i on host i mod N), not
+by its rank among the nodes without a host, so pinning one node moves only that node.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from .model import Host, Member
 def place(nodes: list[Member], tester: Member, hosts: tuple[Host, ...],
           ) -> tuple[list[Member], Member, list[Problem]]:
     """The members with their host: the one their spec entry names (`host_chosen`), else
-    round-robin over `hosts` in order for the nodes, and the first host for the tester."""
+    round-robin over `hosts` by position for the nodes, and the first host for the tester."""
     names = [h.name for h in hosts]
     problems = [Problem(f"{_path(m)}.host", f"{m.host!r} is not a host of the spec",
                         f"use one of {', '.join(names)} (the names under hosts:)")
                 for m in (*nodes, tester) if m.host_chosen and m.host not in names]
-    spread = iter(range(len(nodes)))
     placed = [node if node.host_chosen
-              else dataclasses.replace(node, host=names[next(spread) % len(names)])
+              else dataclasses.replace(node, host=names[(node.index - 1) % len(names)])
               for node in nodes]
     placed_tester = tester if tester.host_chosen else dataclasses.replace(tester, host=names[0])
     return placed, placed_tester, problems

@@ -17,6 +17,10 @@ from .render import RenderedFile
 
 
 class Kind(StrEnum):
+    INIT_SWARM = "init-swarm"  # swarm actions: core/swarm.py
+    JOIN_SWARM = "join-swarm"
+    LEAVE_SWARM = "leave-swarm"
+    LEAVE_SWARM_MANAGER = "leave-swarm-manager"
     BUILD = "build"
     TAG = "tag"
     COLLECT_LOGS = "collect-logs"

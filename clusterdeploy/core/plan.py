@@ -7,6 +7,8 @@ name but without the cluster's label is an error naming it, never something to c
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..errors import DeployError, on_host
 from .actions import (
@@ -34,20 +36,41 @@ from .desired import DesiredState
 from .hashing import sha256_bytes
 from .images import DesiredImage
 from .observed import ObservedContainer, ObservedState
-from .ownership import is_ours
+from .ownership import check_ownership, is_ours
 
 
-def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list[Action]:
+@dataclass(frozen=True)
+class Elsewhere:
+    """What the other hosts' plans mean for this host's, in a cluster over several hosts
+    (core/hostplans.py); the defaults are a cluster on one host."""
+
+    network_host: bool = True  # this host creates and removes the cluster's network
+    network_recreated: bool = False  # the network host recreates it: every container follows
+    moved_in: Mapping[str, str] = field(default_factory=dict)  # container -> host it leaves
+    moved_out: Mapping[str, str] = field(default_factory=dict)  # container -> host it goes to
+    nodes_new: bool = False  # another host creates or recreates a node
+    data_new: bool | None = None  # every data volume of the cluster is new (None: ask here)
+
+
+def plan(desired: DesiredState, observed: ObservedState, host: str = "",
+         elsewhere: Elsewhere = Elsewhere()) -> list[Action]:
     """The actions that turn `observed` into `desired`, in the order they must run."""
-    _check_ownership(desired, observed, host)
+    check_ownership(desired, observed, host)
     actions: list[Action] = list(_image_actions(desired, observed))
     owned = {c.name: c for c in observed.containers}
     wanted = {c.name for c in desired.containers}
-    removed = [Remove(cause="no longer in the spec", container=owned[name])
+    moved_out, moved_in = elsewhere.moved_out, elsewhere.moved_in
+    removed = [Remove(cause=f"moved from {host} to {moved_out[name]}" if name in moved_out
+                      else "no longer in the spec", container=owned[name])
                for name in sorted(owned) if name not in wanted]
     actions += removed
-    network_actions, recreated_network = _network_actions(
-        desired, observed, owned, {a.container.name for a in removed}, host)
+    gone = {a.container.name for a in removed}
+    if elsewhere.network_host:
+        network_actions, recreated_network = _network_actions(desired, observed, owned, gone,
+                                                              host)
+    else:
+        network_actions, recreated_network = _local_networks(desired, observed, owned, gone)
+        recreated_network = recreated_network or elsewhere.network_recreated
     actions += network_actions
     actions += _volume_actions(desired, observed)
 
@@ -55,7 +78,9 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
     for container in desired.containers:
         current = owned.get(container.name)
         if current is None:
-            container_actions.append(Create(cause="missing", container=container))
+            cause = (f"moved from {moved_in[container.name]} to {host}"
+                     if container.name in moved_in else "missing")
+            container_actions.append(Create(cause=cause, container=container))
         elif recreated_network:
             container_actions.append(Recreate(
                 cause=f"network {desired.network.name} is recreated", container=container,
@@ -88,7 +113,7 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
         ]))
         actions.append(Wait(cause=cause, containers=desired.containers))
 
-    actions += _after_health(desired, observed, container_actions)
+    actions += _after_health(desired, observed, container_actions, elsewhere)
 
     wanted_dirs = {c.files_host_dir for c in desired.containers}
     stale = sorted({posixpath.dirname(p) for p in observed.files
@@ -106,15 +131,16 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "") -> list
 
 
 def _after_health(desired: DesiredState, observed: ObservedState,
-                  started: list[Create | Recreate | Start]) -> list[Action]:
+                  started: list[Create | Recreate | Start], elsewhere: Elsewhere) -> list[Action]:
     """The bootstrap, when it is due, and the /etc/hosts block, when it differs."""
     actions: list[Action] = []
     bootstrap = desired.bootstrap
     if bootstrap is not None:
         recorded = observed.files.get(bootstrap.record_path)
-        nodes_new = any(isinstance(a, Create | Recreate) and a.container.member != "tester"
-                        for a in started)
-        data_new = any(v.name not in observed.volumes for v in desired.volumes)
+        nodes_new = elsewhere.nodes_new or any(
+            isinstance(a, Create | Recreate) and a.container.member != "tester" for a in started)
+        data_new = all_volumes_new(desired, observed) if elsewhere.data_new is None \
+            else elsewhere.data_new
         cause = ("it runs on every deploy" if bootstrap.when == "always"
                  else "the cluster was never bootstrapped" if recorded is None
                  else "its command changed" if recorded != sha256_bytes(bootstrap.record)
@@ -131,6 +157,12 @@ def _after_health(desired: DesiredState, observed: ObservedState,
     return actions
 
 
+def all_volumes_new(desired: DesiredState, observed: ObservedState) -> bool:
+    """Every data volume is missing: the data is new (a first deploy, or after the volumes
+    were removed), not one node's volume on a host it moved to."""
+    return bool(desired.volumes) and all(v.name not in observed.volumes for v in desired.volumes)
+
+
 def _volume_actions(desired: DesiredState, observed: ObservedState,
                     ) -> list[CreateVolume | RemoveVolume]:
     """Data volumes: made before their containers, kept when a node goes (unless the volume
@@ -143,42 +175,6 @@ def _volume_actions(desired: DesiredState, observed: ObservedState,
                 for name, v in sorted(observed.volumes.items())
                 if v.cluster == desired.cluster and name not in wanted and not v.keep]
     return actions
-
-
-def _check_ownership(desired: DesiredState, observed: ObservedState, host: str) -> None:
-    def where(text: str) -> str:
-        return on_host(host, text) if host else text
-
-    problems = []
-    for container in desired.containers:
-        owner = observed.names.get(container.name)
-        if owner is not None and owner != desired.cluster:
-            whose = f"cluster {owner!r}" if owner else "no clusterdeploy cluster"
-            problems.append(where(
-                f"container {container.name} already exists and belongs to {whose}; "
-                f"clusterdeploy leaves it alone (remove or rename it, or choose another "
-                f"container_name for {container.member})"))
-    if observed.files_root_exists and not is_ours(desired.files_root, desired.cluster, observed):
-        problems.append(where(
-            f"{desired.files_root} exists and was not made by clusterdeploy for cluster "
-            f"{desired.cluster}; clusterdeploy writes nothing there (choose another state_dir, "
-            f"or remove that directory)"))
-    for volume in desired.volumes:
-        found = observed.volumes.get(volume.name)
-        if found is not None and found.cluster != desired.cluster:
-            whose = f"cluster {found.cluster!r}" if found.cluster else "no clusterdeploy cluster"
-            problems.append(where(
-                f"volume {volume.name} already exists and belongs to {whose}; clusterdeploy "
-                f"leaves it alone (remove or rename it, or rename the volume of "
-                f"{volume.member})"))
-    network = observed.network(desired.network.name)
-    if network is not None and network.cluster != desired.cluster:
-        whose = f"cluster {network.cluster!r}" if network.cluster else "no clusterdeploy cluster"
-        problems.append(where(
-            f"network {network.name} already exists and belongs to {whose}; "
-            f"clusterdeploy leaves it alone (remove it, or set network.name to another name)"))
-    if problems:
-        raise DeployError("\n".join(problems))
 
 
 def _required(image: DesiredImage, chain: tuple[DesiredImage, ...]) -> tuple[DesiredImage, ...]:
@@ -246,4 +242,25 @@ def _network_actions(desired: DesiredState, observed: ObservedState,
         if other.cluster == desired.cluster and other.name != target.name:
             actions.append(RemoveNetwork(cause="no longer in the spec", network=other,
                                          detach=attached(other.containers)))
+    return actions, recreated
+
+
+def _local_networks(desired: DesiredState, observed: ObservedState,
+                    owned: dict[str, ObservedContainer], removed: set[str],
+                    ) -> tuple[list[RemoveNetwork], bool]:
+    """On a host that does not manage the cluster's (overlay) network: the cluster's networks
+    of this host alone (a bridge from when the cluster lived here) go, and the containers on
+    one named like the overlay are recreated onto the overlay."""
+    actions, recreated = [], False
+    for network in observed.networks:
+        if network.cluster != desired.cluster or network.scope != "local":
+            continue
+        same_name = network.name == desired.network.name
+        recreated = recreated or same_name
+        actions.append(RemoveNetwork(
+            cause="the cluster's network is an overlay over several hosts now" if same_name
+            else "no longer in the spec", network=network,
+            detach=tuple(sorted(name for cid, name in network.containers.items()
+                                if name in owned and owned[name].id == cid
+                                and name not in removed))))
     return actions, recreated

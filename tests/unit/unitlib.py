@@ -109,6 +109,8 @@ def observed_from(desired: DesiredState) -> ObservedState:
         labels={labels.CLUSTER: desired.cluster, labels.CONFIG_HASH: desired.network.config_hash},
         subnets=(desired.network.subnet,),
         containers={c.id: c.name for c in containers},
+        driver=desired.network.driver,
+        scope="swarm" if desired.network.driver == "overlay" else "local",
     )
     images: dict[str, str] = {}
     for image in desired.images:

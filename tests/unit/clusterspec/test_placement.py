@@ -25,7 +25,7 @@ def test_one_host_holds_everything(load):
     assert not spec.spans_hosts
 
 
-def test_nodes_without_a_host_go_round_robin_and_the_tester_to_the_first(load):
+def test_nodes_without_a_host_go_round_robin_by_position_and_the_tester_to_the_first(load):
     spec = load(base_doc(hosts=LABS))
     assert hosts_of(spec) == {"node1": "lab1", "node2": "lab2", "node3": "lab3", "node4": "lab1",
                               "node5": "lab2", "tester": "lab1"}
@@ -39,8 +39,9 @@ def test_a_named_host_wins_and_the_rest_spread_in_order(load):
     doc["nodes"][0]["host"] = "lab3"
     doc["tester"] = {"host": "lab2"}
     spec = load(doc)
-    assert hosts_of(spec) == {"node1": "lab3", "node2": "lab1", "node3": "lab2", "node4": "lab3",
-                              "node5": "lab1", "tester": "lab2"}
+    # the others keep their places: pinning one node moves only that one
+    assert hosts_of(spec) == {"node1": "lab3", "node2": "lab2", "node3": "lab3", "node4": "lab1",
+                              "node5": "lab2", "tester": "lab2"}
 
 
 def test_the_compact_form_names_hosts_through_overrides(load):
