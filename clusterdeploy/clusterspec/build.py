@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from .faults import faults_spec
 from .model import GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
 from .schema import load_schema
@@ -89,6 +90,8 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
     the_tester, found = tester(doc, defaults_raw, base, network)
     problems += found
     build = doc["build"]
+    faults, found = faults_spec(doc["faults"])
+    problems += found
     spec = Spec(
         file=file,
         display=display,
@@ -106,5 +109,6 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
         tester=the_tester,
         logs_dir=(base / doc["logs"]["dir"]).resolve(),
         variables=dict(doc["vars"]),
+        faults=faults,
     )
     return spec, problems

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import Problem
+from .faults import schedule_problems
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
 from .schema import definition
@@ -254,7 +255,12 @@ def check_templates(spec: Spec) -> list[Problem]:
     return problems
 
 
+def check_faults(spec: Spec) -> list[Problem]:
+    """Each scheduled fault names nodes of the cluster, in groups that make sense."""
+    return schedule_problems(spec.faults, [m.name for m in spec.members])
+
+
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
     check_hostnames, check_unique_names, check_host_ports, check_container_ports, check_addresses,
-    check_sanitizers, check_images, check_templates,
+    check_sanitizers, check_images, check_templates, check_faults,
 )

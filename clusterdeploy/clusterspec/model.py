@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .faults import FaultsSpec
 from .ports import PortMapping
 
 NODE = "node"
@@ -212,6 +213,7 @@ class Spec:
     tester: Tester
     logs_dir: Path
     variables: dict[str, Any]
+    faults: FaultsSpec = field(default_factory=FaultsSpec)
 
     @property
     def base_dir(self) -> Path:
@@ -221,3 +223,7 @@ class Spec:
     def members(self) -> tuple[Member, ...]:
         """Every container of the cluster: the nodes, then the tester when enabled."""
         return (*self.nodes, self.tester.member) if self.tester.enabled else self.nodes
+
+    def member(self, name: str) -> Member | None:
+        """The member of that name (a node's name, or "tester")."""
+        return next((m for m in self.members if m.name == name), None)

@@ -54,8 +54,8 @@ def defaults(**values):
 # (id, mutation of base_doc(), path, fragment of the message or fix)
 BAD_SPECS = [
     ("unknown-top-key", top(nmae="ci"), "nmae",
-     "unknown key 'nmae' (check the spelling; allowed here: build, defaults, hosts, images, "
-     "logs, name, network, nodes, tester, vars)"),
+     "unknown key 'nmae' (check the spelling; allowed here: build, defaults, faults, hosts, "
+     "images, logs, name, network, nodes, tester, vars)"),
     ("unknown-node-key", node(1, hostnme="x"), "nodes[1].hostnme",
      f"unknown key 'hostnme' (check the spelling; allowed here: {NODE_KEYS})"),
     ("missing-name", delete("name"), "", "missing required key 'name' (add name:)"),
