@@ -4,7 +4,8 @@
 - `templates/`: the default per-node templates (the schema's default `files`);
 - `entry/`: pyinfra's entry scripts (`inventory.py`, `deploy.py`, `teardown.py`), run when the
   working directory has none of its own;
-- `scaffold/files/`: what `clusterdeploy init` writes besides those.
+- `scaffold/files/`: what `clusterdeploy init` writes besides those;
+- `faults/helper/Dockerfile`: the fault helper image (faults/image.py).
 
 pip installs a wheel as plain files, so each is a real path that pyinfra can be given.
 """

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 from ..errors import ClusterDeployError
 from ..packagedata import version
-from . import deploy, init, lock, logs, run, schema_doc, status, teardown, validate
+from . import deploy, fault, init, lock, logs, run, schema_doc, status, teardown, validate
 
-COMMANDS = (init, validate, deploy, run, status, logs, teardown, lock, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, fault, logs, teardown, lock, schema_doc)
 
 
 def parser() -> argparse.ArgumentParser:
