@@ -12,13 +12,14 @@ from typing import ClassVar
 
 from .desired import DesiredContainer, DesiredNetwork
 from .images import DesiredImage
-from .observed import ObservedContainer, ObservedNetwork
+from .observed import ObservedContainer, ObservedFault, ObservedNetwork
 from .render import RenderedFile
 
 
 class Kind(StrEnum):
     BUILD = "build"
     TAG = "tag"
+    HEAL_FAULTS = "heal-faults"
     COLLECT_LOGS = "collect-logs"
     STOP = "stop"
     KILL = "kill"
@@ -73,12 +74,32 @@ class Tag(Action):
 
 
 @dataclass(frozen=True)
+class HealFaults(Action):
+    """Heal what the fault journal holds, before any container changes: sweep the namespaces
+    of the running containers it names (clusterdeploy's chain and qdiscs), unpause paused
+    containers, end the entries (stray fault rules are drift)."""
+
+    kind = Kind.HEAL_FAULTS
+    cluster: str
+    faults: tuple[ObservedFault, ...]
+    sweep: tuple[str, ...]  # running (or paused) containers whose namespace is cleaned
+    unpause: tuple[str, ...]
+    helper: str  # the image that cleans a namespace
+    directory: str  # the journal
+
+    @property
+    def target(self) -> str:
+        return self.cluster
+
+
+@dataclass(frozen=True)
 class CollectLogs(Action):
     """Copy containers' logs to this machine before they are removed."""
 
     kind = Kind.COLLECT_LOGS
     containers: tuple[ObservedContainer, ...]
     label: str  # names the run folder: "teardown", "deploy"
+    faults_dir: str = ""  # its nemesis log is merged into the collection
 
     @property
     def target(self) -> str:

@@ -122,6 +122,8 @@ class DesiredState:
     images: tuple[DesiredImage, ...]  # what must be on the Docker host, in build order
     containers: tuple[DesiredContainer, ...]
     build_chain: tuple[DesiredImage, ...] = ()  # every image, in build order, where it is built
+    faults_dir: str = ""  # the fault journal on the host (faults_dir())
+    fault_helper: DesiredImage | None = None  # the image that heals faults, when it is built
 
     def container(self, name: str) -> DesiredContainer | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -166,6 +168,12 @@ def files_root(cluster: str, state_dir: str) -> str:
     return posixpath.join(state_dir, cluster)
 
 
+def faults_dir(cluster: str, state_dir: str) -> str:
+    """The host directory of a cluster's fault journal and nemesis log (faults/journal.py):
+    beside the rendered files, so that removing those never loses an active fault."""
+    return posixpath.join(state_dir, ".clusterdeploy-faults", cluster)
+
+
 def desired_network(spec: Spec) -> DesiredNetwork:
     network = spec.network
     return DesiredNetwork(
@@ -196,4 +204,5 @@ def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
         images=tuple(i for i in images if i.ref in used) if shipped else tuple(images),
         containers=containers,
         build_chain=tuple(images),
+        faults_dir=faults_dir(spec.name, state_dir),
     )

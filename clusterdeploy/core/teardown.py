@@ -12,13 +12,14 @@ from .ownership import is_ours
 
 
 def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
-                  force: bool = False) -> list[Action]:
-    """Collect logs, stop (or kill) and remove every container and network of the cluster."""
+                  force: bool = False, faults_dir: str = "") -> list[Action]:
+    """Collect logs, stop (or kill) and remove every container and network of the cluster,
+    and its fault journal (its faults go with the containers)."""
     containers = sorted(observed.containers, key=lambda c: c.name)
     actions: list[Action] = []
     if containers:
         actions.append(CollectLogs(cause="teardown", containers=tuple(containers),
-                                   label="teardown"))
+                                   label="teardown", faults_dir=faults_dir))
     for container in containers:
         if container.running:
             actions.append(Kill(cause="forced", container=container) if force
@@ -28,4 +29,6 @@ def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
                 for n in observed.networks if n.cluster == cluster]
     if observed.files_root_exists and is_ours(files_root, cluster, observed):
         actions.append(RemoveFiles(cause="teardown", directory=files_root))
+    if faults_dir and observed.faults_dir_exists:
+        actions.append(RemoveFiles(cause="teardown: the fault journal", directory=faults_dir))
     return actions
