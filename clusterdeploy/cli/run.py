@@ -23,6 +23,9 @@ def add(sub: Any) -> None:
     parser.add_argument("--lock-timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
                         metavar="SECONDS", help="how long to wait for another deploy or run of "
                                                 f"the cluster (default {DEFAULT_TIMEOUT:g} s)")
+    parser.add_argument("--seed", type=int,
+                        help="the seed of the spec's fault schedule (default: faults.seed, "
+                             "else a random one)")
     parser.set_defaults(func=run)
 
 
@@ -32,4 +35,4 @@ def run(args: argparse.Namespace) -> int:
     data = [f"state_dir={args.state_dir}", *(args.data or [])]
     return run_cluster(spec, once=once, state_dir=args.state_dir,
                        pyinfra_args=[arg for item in data for arg in ("--data", item)],
-                       lock_timeout=args.lock_timeout)
+                       lock_timeout=args.lock_timeout, seed=args.seed)

@@ -19,7 +19,9 @@ from ..clusterspec import Spec
 from ..docker.engine import Engine
 from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
 from ..docker.logs import collect_logs, private_bytes
+from ..errors import ClusterDeployError
 from .entry import pyinfra_command, pyinfra_env
+from .nemesis import Nemesis
 from .shutdown import stop_all
 
 INTERRUPTED = 130
@@ -96,16 +98,18 @@ def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 
 def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
-                         transcript: list[bytes]) -> None:
+                         transcript: list[bytes], nemesis: Nemesis) -> None:
     containers = engine.cluster_containers(spec.name)
     grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
     mode = "forced" if interrupts.force.is_set() else "graceful"
     say(f"{mode} shutdown of {len(containers)} containers")
     endings = stop_all(containers, grace, interrupts.force)
-    run_dir = collect_logs(engine, spec.name, spec.logs_dir)
+    run_dir = collect_logs(engine, spec.name, spec.logs_dir,
+                           faults_dir=nemesis.executor.directory)
     if run_dir and transcript:
         with private_bytes(run_dir / "suite.log") as out:
             out.write(b"".join(transcript))
+    nemesis.write(run_dir)
     say("summary:")
     for ending in endings:
         say(f"  {ending}")
@@ -114,7 +118,7 @@ def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 
 def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = (),
-        lock_timeout: float = DEFAULT_TIMEOUT) -> int:
+        lock_timeout: float = DEFAULT_TIMEOUT, seed: int | None = None) -> int:
     """The whole loop, holding the cluster's lock from the deploy to the last log line."""
     interrupts = Interrupts()
     interrupts.install()
@@ -125,20 +129,37 @@ def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = ()
         lock.acquire(lock_timeout, say=say)
         try:
             code = deploy(spec, pyinfra_args, interrupts, lock.holder.token)
-            return _after_deploy(engine, spec, once, code, interrupts)
+            nemesis = Nemesis(engine, spec, state_dir, say, seed,
+                              by=lock.holder.describe().split(" since ")[0])
+            return _after_deploy(engine, spec, once, code, interrupts, nemesis)
         finally:
             lock.release()
 
 
+def _suite_with_faults(engine: Engine, spec: Spec, interrupts: Interrupts,
+                       transcript: list[bytes], nemesis: Nemesis) -> int | None:
+    """The suite while the schedule's faults come and go; healed however it ends."""
+    try:
+        nemesis.prepare()
+    except ClusterDeployError as exc:
+        say(f"faults cannot be applied: {exc}")
+        return 1
+    nemesis.start()
+    try:
+        return run_suite(engine, spec, interrupts, transcript)
+    finally:
+        nemesis.finish()
+
+
 def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
-                  interrupts: Interrupts) -> int:
+                  interrupts: Interrupts, nemesis: Nemesis) -> int:
     transcript: list[bytes] = []
     if code != 0:
         say(f"deploy failed (exit {code})")
         result = INTERRUPTED if interrupts.stop.is_set() else code
     else:
         suite = (None if interrupts.stop.is_set()
-                 else run_suite(engine, spec, interrupts, transcript))
+                 else _suite_with_faults(engine, spec, interrupts, transcript, nemesis))
         result = INTERRUPTED if suite is None else suite
         if suite is not None:
             say(f"suite {'passed' if suite == 0 else f'failed (exit {suite})'}")
@@ -146,5 +167,5 @@ def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
             say(f"cluster {spec.name} is up; Ctrl+C to shut down (twice to force)")
             while not interrupts.stop.wait(0.5):
                 pass
-    shutdown_and_collect(engine, spec, interrupts, transcript)
+    shutdown_and_collect(engine, spec, interrupts, transcript, nemesis)
     return result
