@@ -1,21 +1,24 @@
 """`clusterdeploy status`: one row per container of the spec, and what runs versus the spec.
 
 Reads the host with the same batched observation as a deploy and compares config hashes with
-the desired state, so "drift" means exactly what the next deploy would change.
+the desired state, so "drift" means exactly what the next deploy would change. The fault
+journal comes with it: a row names the active faults on its container, and the table is
+followed by a line per active fault.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ..clusterspec import Spec
 from ..core import labels
 from ..core.changes import describe_change, drift
-from ..core.desired import DesiredState, desired_state, files_root
-from ..core.observed import ObservedState
+from ..core.desired import DesiredState, desired_state, faults_dir, files_root
+from ..core.observed import ObservedFault, ObservedState
 from ..core.render import render_cluster
 from ..docker.engine import Engine, build_image_ids
+from ..faults.journal import JournalEntry
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,15 @@ class StatusRow:
     host_ports: str
     image: str
     drift: str
+    faults: list[str] = field(default_factory=list)  # ids of the active faults on it
 
 
 def observe_and_desire(spec: Spec, state_dir: str) -> tuple[ObservedState, DesiredState]:
     """What runs on the spec's host, and what a deploy there would want."""
     host = spec.hosts[0]
     with Engine(host) as engine:
-        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir))
+        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir),
+                                  faults_dir(spec.name, state_dir))
     desired = desired_state(spec, render_cluster(spec), state_dir,
                             build_ids=build_image_ids(host, observed.images),
                             host_ids=observed.images, shipped=host.ships_images)
@@ -43,6 +48,8 @@ def observe_and_desire(spec: Spec, state_dir: str) -> tuple[ObservedState, Desir
 
 def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRow]:
     rows = []
+    faults = {c: [f.id for f in observed.faults if c in f.containers]
+              for c in {c.name for c in desired.containers}}
     for container in desired.containers:
         current = observed.container(container.name)
         ports = ", ".join(f"{p.host_ip}:{p.host_port}" for p in container.ports if p.host_port)
@@ -58,7 +65,8 @@ def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRo
                               current.status if current.status != "exited"
                               else f"exited ({current.exit_code})",
                               current.health or "-", container.address, ports or "-",
-                              identity[:12] or "-", differs or "in sync"))
+                              identity[:12] or "-", differs or "in sync",
+                              faults[container.name]))
     wanted = {c.name for c in desired.containers}
     for current in observed.containers:
         if current.name not in wanted:
@@ -67,12 +75,24 @@ def status_rows(observed: ObservedState, desired: DesiredState) -> list[StatusRo
     return rows
 
 
-def render_table(rows: list[StatusRow]) -> str:
+def render_table(rows: list[StatusRow], observed: ObservedState | None = None) -> str:
     headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE", "DRIFT"]
-    table = [headers] + [list(asdict(r).values()) for r in rows]
+    table = [headers] + [list(asdict(r).values())[:len(headers)] for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
-                     .rstrip() for row in table)
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in table]
+    if observed is not None and observed.faults:
+        lines += ["", f"active faults ({len(observed.faults)}; `clusterdeploy fault list` "
+                      f"details them, `clusterdeploy fault heal` heals them):"]
+        lines += [f"  {f.id}  since {f.since[:19]}Z  {_describe(f)}" for f in observed.faults]
+    return "\n".join(lines)
+
+
+def _describe(fault: ObservedFault) -> str:
+    try:
+        return JournalEntry.parse(fault.record).fault.describe()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"{fault.fault} (an unreadable journal entry)"
 
 
 def render_json(rows: list[StatusRow]) -> str:
