@@ -176,7 +176,7 @@ def _partition(fault: FaultDef, nodes: list[str]) -> list[Found]:
     seen: dict[str, int] = {}
     for g, group in enumerate(fault.groups):
         if not group:
-            found.append((f".groups[{g}]", "group is empty", "name at least one node"))
+            found.append((f".groups[{g}]", f"group {g + 1} is empty", "name at least one node"))
         found += _unknown(group, nodes, f".groups[{g}]")
         for name in group:
             if name in seen:

@@ -109,11 +109,14 @@ class FaultExecutor:
                                self._renders(touched(fault), active, containers, entries),
                                journal.nemesis_lines(self.directory, "start", [fault]))
         if not outcome.ok:
-            problems = self._problems(outcome)
-            if "@@clusterdeploy:unit" not in outcome.text:  # the journal was not written
+            if scripts.UNIT not in outcome.text:  # the journal could not be written
                 raise DeployError(on_host(self.engine.name, outcome.text.strip()))
-            self._change([], [], self._renders(touched(fault), active[:-1], containers, entries),
-                         journal.remove_lines(self.directory, [fault.id]))
+            problems = self._problems(outcome)
+            try:  # what did apply comes off again; the entry goes once nothing holds it
+                self.heal([fault.id], log=False)
+            except DeployError as exc:
+                problems.append(f"undoing it failed too, so the journal keeps it (`clusterdeploy "
+                                f"fault heal` retries): {exc}")
             raise DeployError("\n".join(on_host(self.engine.name, f"{fault.id} not applied: "
                                                                   f"{p}") for p in problems))
         return outcome.time
@@ -174,11 +177,12 @@ class FaultExecutor:
 
     # --- healing ---------------------------------------------------------------------------
 
-    def heal(self, ids: Sequence[str] | None = None, sweep: bool = False,
+    def heal(self, ids: Sequence[str] | None = None, sweep: bool = False, log: bool = True,
              ) -> tuple[list[JournalEntry], str]:
         """Heal the faults `ids` (all journaled ones when None); with `sweep`, also clean every
         running container of the cluster and unpause every paused one, journal or not.
-        Returns what was healed and when; the journal keeps what could not be."""
+        Returns what was healed and when; the journal keeps what could not be. Without `log`
+        (undoing a fault that never started) no nemesis line is written."""
         containers, entries, unreadable = self.state()
         known = {e.id for e in entries}
         unknown = [i for i in (ids or []) if i not in known]
@@ -210,7 +214,8 @@ class FaultExecutor:
             return [], ""
         outcome = self._change(
             [], list(commands.values()), renders,
-            [*journal.nemesis_lines(self.directory, "end", [e.fault for e in chosen]),
+            [*journal.nemesis_lines(self.directory, "end", [e.fault for e in chosen] if log
+                                    else []),
              *journal.remove_lines(self.directory, [e.id for e in chosen]),
              *(["rm -f -- " + shlex.quote(self.directory) + "/*.json"] if unreadable else [])])
         if not outcome.ok:
