@@ -152,9 +152,9 @@ class FaultExecutor:
     def helper(self) -> str:
         if self._helper is None:
             began = time.monotonic()
-            self._helper = ensure_helper(self.engine, self.spec.faults.helper_image)
-            if time.monotonic() - began > 2:
-                self.say(f"{self.engine.name}: fault helper image {self._helper} is ready "
+            self._helper, how = ensure_helper(self.engine, self.spec.faults.helper_image)
+            if how:
+                self.say(f"{self.engine.name}: fault helper image {self._helper} {how} "
                          f"({time.monotonic() - began:.0f} s)")
         return self._helper
 

@@ -66,33 +66,34 @@ def _saved(ref: str) -> Iterator[bytes]:
         raise DeployError(f"docker save {ref} failed here")
 
 
-def ensure_helper(engine: Engine, configured: str | None = None) -> str:
-    """The helper image's reference on the engine's host, built or shipped there if missing."""
+def ensure_helper(engine: Engine, configured: str | None = None) -> tuple[str, str]:
+    """The helper image's reference on the engine's host, and how it got there when it was
+    missing ("built", "shipped", or "" when it was there)."""
     if configured:
-        return configured
+        return configured, ""
     host = engine.host
     on_host_ids = engine.image_ids()
     if not host.ships_images:
         image = helper_image(on_host_ids)
         if image.ref in on_host_ids:
-            return image.ref
+            return image.ref, ""
         if host.is_local:
             _build_here(engine, image, "")
-            return image.ref
+            return image.ref, "built"
         build = commands.build_shell(image, tag_latest=False, context="-",
                                      dockerfile="Dockerfile")
         status, lines = engine.stream_into(build, _context_tar(image))
         if status != 0:
             raise DeployError(build_failure(image, lines, where=host.name))
-        return image.ref
+        return image.ref, "built"
     with Engine() as here:
         image = helper_image(here.image_ids())
         if image.ref in on_host_ids:
-            return image.ref
+            return image.ref, ""
         if image.ref not in here.image_ids():
             _build_here(here, image, "this machine")
         status, lines = engine.stream_into("docker load", _saved(image.ref))
     if status != 0:
         raise DeployError(on_host(host.name, f"loading {image.ref} failed: "
                                              f"{' '.join(lines[-3:]) or 'no output'}"))
-    return image.ref
+    return image.ref, "shipped"
