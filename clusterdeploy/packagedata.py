@@ -5,7 +5,8 @@
 - `entry/`: pyinfra's entry scripts (`inventory.py`, `deploy.py`, `teardown.py`), run when the
   working directory has none of its own;
 - `scaffold/files/`: what `clusterdeploy init` writes besides those;
-- `report/template.html`: the page every run folder's report.html is made from.
+- `report/template.html`: the page every run folder's report.html is made from;
+- `faults/helper/Dockerfile`: the fault helper image (faults/image.py).
 
 pip installs a wheel as plain files, so each is a real path that pyinfra can be given.
 """

@@ -19,6 +19,7 @@ from ..packagedata import version
 from . import (
     deploy,
     execute,
+    fault,
     hosts,
     init,
     lock,
@@ -34,8 +35,8 @@ from . import (
     validate,
 )
 
-COMMANDS = (init, validate, deploy, run, status, logs, stop, start, restart, execute, report,
-            teardown, lock, hosts, schema_doc)
+COMMANDS = (init, validate, deploy, run, status, fault, logs, stop, start, restart, execute,
+            report, teardown, lock, hosts, schema_doc)
 CLOSED_PIPE = 141
 
 

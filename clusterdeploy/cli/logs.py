@@ -9,13 +9,14 @@ import sys
 from typing import Any
 
 from ..clusterspec import load_spec
+from ..core.desired import faults_dir
 from ..docker.engine import Engine
 from ..docker.logs import collect_logs
 from ..lifecycle.follow import Output, show
 from ..lifecycle.logview import Printer, Style
 from ..lifecycle.nodes import resolve
 from ..report import try_write_report
-from .options import NODE_HELP, add_spec
+from .options import NODE_HELP, add_spec, add_state_dir
 
 
 def add(sub: Any) -> None:
@@ -36,6 +37,7 @@ def add(sub: Any) -> None:
                         help="each line exactly as the node wrote it (prefixed by its node "
                              "only when several are shown)")
     add_spec(parser)
+    add_state_dir(parser)
     parser.set_defaults(func=logs, parser=parser)
 
 
@@ -75,7 +77,8 @@ def collect(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     host = spec.hosts[0]
     with Engine(host) as engine:
-        run_dir = collect_logs(engine, spec.name, spec.logs_dir)
+        run_dir = collect_logs(engine, spec.name, spec.logs_dir,
+                               faults_dir=faults_dir(spec.name, args.state_dir))
     if run_dir is None:
         print(f"cluster {spec.name} has no containers on {host.name}", file=sys.stderr)
         return 1

@@ -20,6 +20,9 @@ def add(sub: Any) -> None:
     parser.add_argument("--data", action="append", metavar="KEY=VALUE",
                         help="pyinfra data for the deploy (repeatable)")
     add_lock_timeout(parser, "another deploy or run")
+    parser.add_argument("--seed", type=int,
+                        help="the seed of the spec's fault schedule (default: faults.seed, "
+                             "else a random one)")
     parser.set_defaults(func=run)
 
 
@@ -29,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
     data = [f"state_dir={args.state_dir}", *(args.data or [])]
     return run_cluster(spec, once=once, state_dir=args.state_dir,
                        pyinfra_args=[arg for item in data for arg in ("--data", item)],
-                       lock_timeout=args.lock_timeout)
+                       lock_timeout=args.lock_timeout, seed=args.seed)

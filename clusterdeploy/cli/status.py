@@ -22,6 +22,7 @@ def add(sub: Any) -> None:
 
 def status(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    rows = status_rows(*observe_and_desire(spec, args.state_dir))
-    print(render_json(rows) if args.json else render_table(rows))
+    observed, desired, sizes = observe_and_desire(spec, args.state_dir)
+    rows = status_rows(observed, desired, sizes)
+    print(render_json(rows) if args.json else render_table(rows, observed))
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from .faults import faults_spec
 from .model import Bootstrap, GoBuild, Host, ImageDef, Network, Spec, SSHAccess
 from .nodes import nodes, tester
 from .overlay import endpoint_range
@@ -97,6 +98,8 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
     problems += found
     the_tester = dataclasses.replace(the_tester, member=placed_tester)
     build = doc["build"]
+    faults, found = faults_spec(doc["faults"])
+    problems += found
     spec = Spec(
         file=file,
         display=display,
@@ -120,5 +123,6 @@ def build_spec(file: Path, display: str, document: dict[str, Any]) -> tuple[Spec
                             when=doc["bootstrap"].get("when", "created"))
         if "bootstrap" in doc else None,
         host_names=bool(doc["host_names"]),
+        faults=faults,
     )
     return spec, problems

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..errors import Problem
+from .faults import schedule_problems
 from .hostchecks import check_hosts, check_overlay
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
@@ -283,6 +284,11 @@ def check_limits(spec: Spec) -> list[Problem]:
     return sorted(set(problems))
 
 
+def check_faults(spec: Spec) -> list[Problem]:
+    """Each scheduled fault names nodes of the cluster, in groups that make sense."""
+    return schedule_problems(spec.faults, [m.name for m in spec.members])
+
+
 def check_bootstrap(spec: Spec) -> list[Problem]:
     if spec.bootstrap is None or spec.member(spec.bootstrap.container) is not None:
         return []
@@ -294,5 +300,5 @@ def check_bootstrap(spec: Spec) -> list[Problem]:
 CHECKS: tuple[Callable[[Spec], list[Problem]], ...] = (
     check_hosts, check_hostnames, check_unique_names, check_host_ports, check_container_ports,
     check_addresses, check_sanitizers, check_images, check_templates, check_limits,
-    check_bootstrap, check_overlay,
+    check_bootstrap, check_overlay, check_faults,
 )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .faults import FaultsSpec
 from .ports import PortMapping
 
 NODE = "node"
@@ -232,6 +233,7 @@ class Spec:
     variables: dict[str, Any]
     bootstrap: Bootstrap | None = None
     host_names: bool = False
+    faults: FaultsSpec = field(default_factory=FaultsSpec)
 
     @property
     def base_dir(self) -> Path:

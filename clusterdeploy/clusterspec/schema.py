@@ -152,10 +152,16 @@ def _describe(error: ValidationError) -> Problem:
     if kind == "enum":
         choices = ", ".join(map(str, rule))
         return Problem(where, f"{value!r} is not one of {choices}", f"choose one of {choices}")
+    if kind in ("minimum", "maximum") and "exclusiveMinimum" in schema:
+        kind, rule = "exclusiveMinimum", schema["exclusiveMinimum"]
     if kind in ("minimum", "maximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         return Problem(where, f"{value} is outside {low}-{high}",
                        f"use a number from {low} to {high}")
+    if kind == "exclusiveMinimum":
+        high = schema.get("maximum")
+        upper = f" and at most {high}" if high is not None else ""
+        return Problem(where, f"{value} is out of range", f"use a number above {rule}{upper}")
     if kind == "pattern":
         fix = schema.get("x-fix") or f"it must match {rule}"
         return Problem(where, f"{value!r} is not valid here", fix)

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from .desired import DesiredBootstrap, DesiredContainer, DesiredNetwork, DesiredVolume
 from .images import DesiredImage
-from .observed import ObservedContainer, ObservedNetwork, ObservedVolume
+from .observed import ObservedContainer, ObservedFault, ObservedNetwork, ObservedVolume
 from .render import RenderedFile
 
 
@@ -23,6 +23,7 @@ class Kind(StrEnum):
     LEAVE_SWARM_MANAGER = "leave-swarm-manager"
     BUILD = "build"
     TAG = "tag"
+    HEAL_FAULTS = "heal-faults"
     COLLECT_LOGS = "collect-logs"
     STOP = "stop"
     KILL = "kill"
@@ -82,12 +83,32 @@ class Tag(Action):
 
 
 @dataclass(frozen=True)
+class HealFaults(Action):
+    """Heal what the fault journal holds, before any container changes: sweep the namespaces
+    of the running containers it names (clusterdeploy's chain and qdiscs), unpause paused
+    containers, end the entries (stray fault rules are drift)."""
+
+    kind = Kind.HEAL_FAULTS
+    cluster: str
+    faults: tuple[ObservedFault, ...]
+    sweep: tuple[str, ...]  # running (or paused) containers whose namespace is cleaned
+    unpause: tuple[str, ...]
+    helper: str  # the image that cleans a namespace
+    directory: str  # the journal
+
+    @property
+    def target(self) -> str:
+        return self.cluster
+
+
+@dataclass(frozen=True)
 class CollectLogs(Action):
     """Copy containers' logs to this machine before they are removed."""
 
     kind = Kind.COLLECT_LOGS
     containers: tuple[ObservedContainer, ...]
     label: str  # names the run folder: "teardown", "deploy"
+    faults_dir: str = ""  # its nemesis log is merged into the collection
 
     @property
     def target(self) -> str:

@@ -171,6 +171,8 @@ class DesiredState:
     volumes: tuple[DesiredVolume, ...] = ()
     bootstrap: DesiredBootstrap | None = None
     hosts_block: str | None = None  # the /etc/hosts block, when host names are on
+    faults_dir: str = ""  # the fault journal on the host (faults_dir())
+    fault_helper: DesiredImage | None = None  # the image that heals faults, when it is built
 
     def container(self, name: str) -> DesiredContainer | None:
         return next((c for c in self.containers if c.name == name), None)
@@ -220,6 +222,12 @@ def volume_name(cluster: str, member: str, name: str) -> str:
 def files_root(cluster: str, state_dir: str) -> str:
     """The host directory holding every container's rendered files of a cluster."""
     return posixpath.join(state_dir, cluster)
+
+
+def faults_dir(cluster: str, state_dir: str) -> str:
+    """The host directory of a cluster's fault journal and nemesis log (faults/journal.py):
+    beside the rendered files, so that removing those never loses an active fault."""
+    return posixpath.join(state_dir, ".clusterdeploy-faults", cluster)
 
 
 def desired_network(spec: Spec) -> DesiredNetwork:
@@ -281,4 +289,5 @@ def desired_state(spec: Spec, rendered: Rendered, state_dir: str, *,
                       for m in members for v in m.settings.get("volumes", ())),
         bootstrap=_bootstrap(spec, root, members),
         hosts_block=hosts_block(spec) if host_names or spec.host_names else None,
+        faults_dir=faults_dir(spec.name, state_dir),
     )

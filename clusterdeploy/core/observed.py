@@ -83,6 +83,24 @@ class ObservedVolume:
 
 
 @dataclass(frozen=True)
+class ObservedFault:
+    """A fault journaled on the host (clusterdeploy/faults/journal.py writes the journal): what
+    planning needs to heal it. `record` is the entry as written, for the faults stage."""
+
+    id: str
+    fault: str  # its kind; "unreadable" when the entry does not parse
+    targets: tuple[str, ...]  # node names
+    since: str  # RFC 3339
+    containers: tuple[str, ...]  # the containers it acts on
+    helper: str  # the image that applied it (and heals it)
+    record: str
+
+    def __str__(self) -> str:
+        since = f"{self.since[:19]}Z" if len(self.since) >= 19 else "?"
+        return f"{self.fault} {self.id} since {since}"
+
+
+@dataclass(frozen=True)
 class ObservedState:
     names: dict[str, str] = field(default_factory=dict)  # every container name -> its cluster label
     containers: tuple[ObservedContainer, ...] = ()  # the cluster's containers
@@ -93,6 +111,8 @@ class ObservedState:
     files_root_exists: bool = False
     volumes: dict[str, ObservedVolume] = field(default_factory=dict)  # every volume by name
     hosts_block: str | None = None  # the cluster's block in /etc/hosts, when there is one
+    faults: tuple[ObservedFault, ...] = ()  # the fault journal, oldest first
+    faults_dir_exists: bool = False
 
     def container(self, name: str) -> ObservedContainer | None:
         return next((c for c in self.containers if c.name == name), None)

@@ -19,6 +19,7 @@ from .actions import (
     Create,
     CreateNetwork,
     CreateVolume,
+    HealFaults,
     Recreate,
     Remove,
     RemoveFiles,
@@ -57,6 +58,9 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
     """The actions that turn `observed` into `desired`, in the order they must run."""
     check_ownership(desired, observed, host)
     actions: list[Action] = list(_image_actions(desired, observed))
+    heal = _heal_actions(desired, observed)
+    actions += heal
+    unpaused = {n for a in heal if isinstance(a, HealFaults) for n in a.unpause}
     owned = {c.name: c for c in observed.containers}
     wanted = {c.name for c in desired.containers}
     moved_out, moved_in = elsewhere.moved_out, elsewhere.moved_in
@@ -90,7 +94,7 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
                                               container=container, old=current))
         elif cause := drift(container, current.attachment):
             container_actions.append(Recreate(cause=cause, container=container, old=current))
-        elif not current.running:
+        elif not current.running and container.name not in unpaused:
             container_actions.append(Start(cause=not_running(current), container=container))
 
     for container in desired.containers:
@@ -106,9 +110,10 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
                  if c.healthcheck and (o := owned.get(c.name)) and o.running
                  and o.health not in (None, "healthy")
                  and c.name not in {a.container.name for a in container_actions}]
-    if started or unhealthy:
+    if started or unhealthy or unpaused:
         cause = ", ".join(filter(None, [
             f"{started} container{'s' if started != 1 else ''} (re)started" if started else "",
+            f"{len(unpaused)} unpaused" if unpaused else "",
             f"{', '.join(unhealthy)} not healthy" if unhealthy else "",
         ]))
         actions.append(Wait(cause=cause, containers=desired.containers))
@@ -126,7 +131,37 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
     if going:  # their logs outlive them: a crash a redeploy "repaired" can still be read
         actions.insert(0, CollectLogs(cause="before they are removed or replaced",
                                       containers=tuple(sorted(going, key=lambda c: c.name)),
-                                      label="deploy"))
+                                      label="deploy", faults_dir=desired.faults_dir))
+    return actions
+
+
+def _heal_actions(desired: DesiredState, observed: ObservedState) -> list[Build | HealFaults]:
+    """Heal the journal's faults (and unpause paused containers) before anything else: a
+    fault is drift. The helper image that cleans a namespace is the one that applied the
+    fault, else the desired one, built when the host lacks it."""
+    paused = sorted(c.name for c in observed.containers if c.status == "paused")
+    if not observed.faults and not paused:
+        return []
+    live = {c.name for c in observed.containers if c.status in ("running", "paused")}
+    named = {c for f in observed.faults for c in f.containers}
+    if any(f.fault == "unreadable" for f in observed.faults):
+        named = live
+    sweep = tuple(sorted(named & live))
+    actions: list[Build | HealFaults] = []
+    helper = next((f.helper for f in observed.faults if f.helper in observed.images), "")
+    if sweep and not helper and desired.fault_helper is not None:
+        helper = desired.fault_helper.ref
+        if helper not in observed.images:
+            actions.append(Build(cause=f"not on the host ({desired.fault_helper.key}): to heal "
+                                       f"faults", image=desired.fault_helper, tag_latest=False))
+    count = len(observed.faults)
+    what = ", ".join(str(f) for f in observed.faults)
+    cause = ", ".join(filter(None, [
+        f"{count} active fault{'s' if count != 1 else ''} ({what})" if count else "",
+        f"{', '.join(paused)} paused" if paused else ""]))
+    actions.append(HealFaults(cause=cause, cluster=desired.cluster, faults=observed.faults,
+                              sweep=sweep, unpause=tuple(paused), helper=helper,
+                              directory=desired.faults_dir))
     return actions
 
 
@@ -247,11 +282,12 @@ def _network_actions(desired: DesiredState, observed: ObservedState,
 
 def _local_networks(desired: DesiredState, observed: ObservedState,
                     owned: dict[str, ObservedContainer], removed: set[str],
-                    ) -> tuple[list[RemoveNetwork], bool]:
+                    ) -> tuple[list[CreateNetwork | RemoveNetwork], bool]:
     """On a host that does not manage the cluster's (overlay) network: the cluster's networks
     of this host alone (a bridge from when the cluster lived here) go, and the containers on
     one named like the overlay are recreated onto the overlay."""
-    actions, recreated = [], False
+    actions: list[CreateNetwork | RemoveNetwork] = []
+    recreated = False
     for network in observed.networks:
         if network.cluster != desired.cluster or network.scope != "local":
             continue

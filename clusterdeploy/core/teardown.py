@@ -25,14 +25,16 @@ from .ownership import is_ours
 
 
 def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
-                  force: bool = False, remove_volumes: bool = False) -> list[Action]:
-    """Collect logs, stop (or kill) and remove every container and network of the cluster;
-    its data volumes only when asked (`remove_volumes`) or marked `keep: false`."""
+                  force: bool = False, remove_volumes: bool = False,
+                  faults_dir: str = "") -> list[Action]:
+    """Collect logs, stop (or kill) and remove every container and network of the cluster,
+    and its fault journal (its faults go with the containers); its data volumes only when
+    asked (`remove_volumes`) or marked `keep: false`."""
     containers = sorted(observed.containers, key=lambda c: c.name)
     actions: list[Action] = []
     if containers:
         actions.append(CollectLogs(cause="teardown", containers=tuple(containers),
-                                   label="teardown"))
+                                   label="teardown", faults_dir=faults_dir))
     for container in containers:
         if container.running:
             actions.append(Kill(cause="forced", container=container) if force
@@ -53,6 +55,8 @@ def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
             actions += _remove_all_but_the_record(cluster, observed, files_root)
         else:
             actions.append(RemoveFiles(cause="teardown", directory=files_root))
+    if faults_dir and observed.faults_dir_exists:
+        actions.append(RemoveFiles(cause="teardown: the fault journal", directory=faults_dir))
     return actions
 
 

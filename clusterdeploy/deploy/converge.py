@@ -4,6 +4,7 @@ observe once, plan, apply the plan phase by phase."""
 from __future__ import annotations
 
 import atexit
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pyinfra.connectors.local import LocalConnector
 
 from ..clusterspec import Host, Spec, SSHAccess, load_spec
 from ..core.actions import Action
-from ..core.desired import desired_state, files_root
+from ..core.desired import desired_state, faults_dir, files_root
 from ..core.observed import ObservedState
 from ..core.plan import plan
 from ..core.render import Rendered, render_cluster
@@ -30,6 +31,7 @@ from ..docker.lock import (
     timeout_seconds,
 )
 from ..errors import ClusterDeployError, docker_unreachable
+from ..faults.image import helper_image
 from .context import ApplyContext
 from .facts import ClusterState
 from .phases import apply
@@ -80,7 +82,8 @@ def _state_dir() -> str:
 def observe(spec: Spec, target: Host) -> ObservedState:
     observed: ObservedState | None = host.get_fact(
         ClusterState, cluster=spec.name, network=spec.network.name,
-        files_root=files_root(spec.name, _state_dir()), host_name=target.name)
+        files_root=files_root(spec.name, _state_dir()),
+        faults_dir=faults_dir(spec.name, _state_dir()), host_name=target.name)
     if observed is None:  # pyinfra could not run the command at all
         raise docker_unreachable(target.name, "the observation did not run")
     return observed
@@ -130,10 +133,13 @@ def _converge(make_plan: Callable[[Spec, Rendered, Host, ObservedState], list[Ac
 
 def _deploy_plan(spec: Spec, rendered: Rendered, target: Host,
                  observed: ObservedState) -> list[Action]:
-    desired = desired_state(spec, rendered, _state_dir(),
-                            build_ids=build_image_ids(target, observed.images),
+    build_ids = build_image_ids(target, observed.images)
+    desired = desired_state(spec, rendered, _state_dir(), build_ids=build_ids,
                             host_ids=observed.images, shipped=target.ships_images,
                             host_names=bool(host.data.get("host_names", False)))
+    if observed.faults:  # healing them needs the helper image: the one that applied them, or
+        desired = dataclasses.replace(  # this one (built where the others are)
+            desired, fault_helper=helper_image(build_ids))
     return plan(desired, observed, target.name)
 
 
@@ -153,5 +159,5 @@ def teardown_cluster() -> None:
     remove_volumes = str(host.data.get("volumes", "keep")) == "remove"
     _converge(lambda spec, _rendered, _target, observed: plan_teardown(
         spec.name, observed, files_root(spec.name, _state_dir()), force=force,
-        remove_volumes=remove_volumes),
+        remove_volumes=remove_volumes, faults_dir=faults_dir(spec.name, _state_dir())),
         lambda spec: f"nothing of cluster {spec.name} on this host")

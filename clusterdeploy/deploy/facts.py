@@ -9,7 +9,8 @@ from ..docker.observe import observe_script, parse_observation
 
 
 class ClusterState(FactBase[ObservedState]):
-    """Everything planning needs from one host: containers, networks, images, rendered files.
+    """Everything planning needs from one host: containers, networks, images, rendered files,
+    the fault journal.
 
     Raises DeployError naming the host when Docker does not answer (never a partial state).
 
@@ -18,10 +19,10 @@ class ClusterState(FactBase[ObservedState]):
                                  files_root="/var/lib/clusterdeploy/ci", host_name="local")
     """
 
-    def command(self, cluster: str, network: str, files_root: str,
-                host_name: str) -> str:
+    def command(self, cluster: str, network: str, files_root: str, host_name: str,
+                faults_dir: str = "") -> str:
         self._cluster, self._host_name = cluster, host_name
-        return observe_script(cluster, network, files_root)
+        return observe_script(cluster, network, files_root, faults_dir)
 
     def process(self, output: list[str]) -> ObservedState:
         return parse_observation("\n".join(output), self._cluster, self._host_name)

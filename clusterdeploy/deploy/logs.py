@@ -21,7 +21,8 @@ def collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -
     try:
         with Engine(context.host) as engine:
             run_dir = collect_logs(engine, context.cluster, context.logs_dir,
-                                   only={c.id for c in action.containers}, label=action.label)
+                                   only={c.id for c in action.containers}, label=action.label,
+                                   faults_dir=action.faults_dir)
     except ClusterDeployError as exc:
         return fail(host, str(exc))
     if run_dir:

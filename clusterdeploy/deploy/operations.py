@@ -24,6 +24,7 @@ from ..core.actions import (
     Create,
     CreateNetwork,
     CreateVolume,
+    HealFaults,
     Kill,
     Recreate,
     Remove,
@@ -42,6 +43,7 @@ from ..core.ownership import marker
 from ..docker import commands
 from ..docker.errors import build_failure, explain
 from ..docker.parallel import parallel_script, parse_failures
+from ..faults import sweep
 from . import transport
 from .context import ApplyContext
 from .logs import collect, save_output
@@ -100,6 +102,28 @@ def images(actions: list[Build | Tag], context: ApplyContext) -> Commands:
             yield FunctionCommand(_run_remote_build, (action, context.host.name), {})
         else:
             yield FunctionCommand(_run_build, (action, context.stream_builds), {})
+
+
+def _run_heal(state: Any, host: Any, action: HealFaults, where: str) -> bool:
+    ok, output = host.run_shell_command(StringCommand("sh -s"), _stdin=sweep.heal_script(action))
+    text = "\n".join(output.stdout_lines)
+    if ok and "@@clusterdeploy:done 1" in text:
+        return True
+    problems = sweep.failures(text) or [output.output[-500:] or "the heal script failed"]
+    return fail(host, "\n".join(f"{where}: cannot heal faults: {p} (the journal keeps them; "
+                                 f"`clusterdeploy fault heal --all` retries)" for p in problems))
+
+
+@operation()
+def heal_faults(actions: list[HealFaults], context: ApplyContext) -> Commands:
+    """End every fault of the journal before containers change: clean the namespaces it names
+    (clusterdeploy's chain and qdiscs), unpause paused containers, log the ends, remove the
+    entries."""
+    if not actions:
+        host.noop("no fault to heal")
+        return
+    for action in actions:
+        yield FunctionCommand(_run_heal, (action, context.host.name), {})
 
 
 @operation()

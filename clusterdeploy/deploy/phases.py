@@ -25,6 +25,7 @@ class Phase:
 
 PHASES: tuple[Phase, ...] = (
     Phase("Images", operations.images, frozenset({Kind.BUILD, Kind.TAG})),
+    Phase("Heal faults", operations.heal_faults, frozenset({Kind.HEAL_FAULTS})),
     Phase("Collect logs", operations.collect_logs, frozenset({Kind.COLLECT_LOGS})),
     Phase("Stop containers", operations.stop, frozenset({Kind.STOP, Kind.KILL})),
     Phase("Remove containers", operations.remove, frozenset({Kind.REMOVE})),

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -73,6 +74,36 @@ class Engine:
         result = self.run_script(script)
         return result.status, result.stdout
 
+    def stream_into(self, command: str, chunks: Iterable[bytes]) -> tuple[int, list[str]]:
+        """Run `command` on the host with `chunks` as its stdin (an image for `docker load`, a
+        build context for `docker build -`); (exit status, output lines)."""
+        if self.host.is_local:
+            process = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            assert process.stdin is not None and process.stdout is not None
+            out = process.stdout
+            output: list[bytes] = []
+            reader = threading.Thread(target=lambda: output.append(out.read()))
+            reader.start()
+            try:
+                with process.stdin:
+                    for chunk in chunks:
+                        process.stdin.write(chunk)
+            except BrokenPipeError:
+                pass  # it stopped reading: its status and output say why
+            reader.join()
+            return process.wait(), b"".join(output).decode(errors="replace").splitlines()
+        channel = self._ssh().exec(command)
+        try:
+            channel.set_combine_stderr(True)
+            for chunk in chunks:
+                channel.sendall(chunk)
+            channel.shutdown_write()
+            received = b"".join(iter(lambda: channel.recv(1 << 16), b""))
+            return channel.recv_exit_status(), received.decode(errors="replace").splitlines()
+        finally:
+            channel.close()
+
     @property
     def client(self) -> docker.DockerClient:
         """The Docker SDK, connected to this host's engine."""
@@ -113,9 +144,10 @@ class Engine:
         usage = self.client.df().get("Volumes") or []
         return {v["Name"]: int((v.get("UsageData") or {}).get("Size", -1)) for v in usage}
 
-    def observe(self, cluster: str, network: str, files_root: str) -> ObservedState:
+    def observe(self, cluster: str, network: str, files_root: str,
+                faults_dir: str = "") -> ObservedState:
         """The observation a deploy makes (docker/observe.py), through this engine."""
-        result = self.run_script(observe_script(cluster, network, files_root))
+        result = self.run_script(observe_script(cluster, network, files_root, faults_dir))
         if result.status != 0 and MARK not in result.stdout:
             raise docker_unreachable(self.name, result.stderr or result.stdout)
         return parse_observation(result.stdout, cluster, self.name)

@@ -4,7 +4,10 @@
                                                   line has none; plain text becomes
                                                   {"time", "stream", "message"}
     <logs dir>/<UTC timestamp>/cluster.log       every container's lines merged by time, each
-                                                  with "container"
+                                                  with "container", and the nemesis lines
+                                                  (fault starts and ends, "container":
+                                                  "nemesis") since the oldest container began
+    <logs dir>/<UTC timestamp>/nemesis.log       those nemesis lines alone
     <logs dir>/<UTC timestamp>/summary.json      per container: state, exit code, OOM-killed,
                                                   restart count, started and finished
     <logs dir>/<UTC timestamp>/suite.log         the tester suite's output (written by `run`)
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import shlex
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -121,17 +126,40 @@ def _point_latest(logs_dir: Path, run_dir: Path) -> None:
     os.replace(temp, link)
 
 
+NEMESIS_LOG = "nemesis.log"  # in the fault journal's directory (faults/journal.py)
+
+
+def nemesis_lines(engine: Engine, faults_dir: str, since: str = "") -> list[LogLine]:
+    """The nemesis log's lines on the host (fault starts and ends) stamped `since` or later."""
+    if not faults_dir:
+        return []
+    path = posixpath.join(faults_dir, NEMESIS_LOG)
+    result = engine.run_script(f"cat -- {shlex.quote(path)} 2>/dev/null; true")
+    lines = []
+    for text in result.stdout.splitlines():
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and str(record.get("time", "")) >= since:
+            lines.append(LogLine(str(record["time"]), record))
+    return lines
+
+
 def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
                  only: Collection[str] | None = None, label: str = "",
-                 events: dict[str, Any] | None = None) -> Path | None:
+                 events: dict[str, Any] | None = None, faults_dir: str = "") -> Path | None:
     """Write the cluster's containers' logs (those whose ID is in `only`, when given) into a new
-    folder; None when there is no container. `events`: the run's, as an EventRecorder recorded
-    them (else what the engine still holds)."""
+    folder, with the nemesis lines of the fault journal in `faults_dir`; None when there is no
+    container. `events`: the run's, as an EventRecorder recorded them (else what the engine
+    still holds)."""
     containers = [c for c in engine.cluster_containers(cluster) if only is None or c.id in only]
     if not containers:
         return None
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(_read, containers))
+    oldest = min(str(c.attrs.get("Created", "")) for c in containers)
+    nemesis = nemesis_lines(engine, faults_dir, oldest)
     run_dir = new_run_dir(logs_dir, label=label)
     merged: list[LogLine] = []
     summary: dict[str, Any] = {}
@@ -142,6 +170,11 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
         merged += [LogLine(line.docker_time, {"container": name, **line.record})
                    for line in lines]
         summary[name] = {**info, "log_lines": len(lines)}
+    if nemesis:
+        with private_file(run_dir / NEMESIS_LOG) as out:
+            for line in nemesis:
+                out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
+        merged += nemesis  # their "container" is "nemesis" already
     merged.sort(key=lambda line: line.docker_time)
     with private_file(run_dir / "cluster.log") as out:
         for line in merged:

@@ -5,7 +5,8 @@ The command runs a constant number of docker calls whatever the node count, conc
 `docker inspect` of the cluster's containers (their wiring only: networks, addresses, aliases,
 ports, mounts, hostname; a full inspect is 12 KB a container), `docker network ls` + `inspect`
 of the cluster's networks, `docker images` (all, and those clusterdeploy built), and a checksum
-of the rendered files. So a no-op redeploy stays cheap, also over SSH. Deploy and teardown run
+of the rendered files, and the cluster's fault journal (one JSON line per active fault:
+faults/journal.py). So a no-op redeploy stays cheap, also over SSH. Deploy and teardown run
 it as a pyinfra fact, the lifecycle commands through docker/engine.py; both parse it here. A
 docker call that fails makes the whole observation an error naming the host: planning never
 sees a partial state.
@@ -24,6 +25,7 @@ from ..core.desired import hosts_markers
 from ..core.observed import (
     Attachment,
     ObservedContainer,
+    ObservedFault,
     ObservedNetwork,
     ObservedState,
     ObservedVolume,
@@ -66,7 +68,7 @@ def _column(columns: dict[str, str], name: str) -> str:
     return f"${list(columns).index(name) + 1}"
 
 
-def observe_script(cluster: str, network: str, files_root: str) -> str:
+def observe_script(cluster: str, network: str, files_root: str, faults_dir: str = "") -> str:
     """The one shell command that reads everything planning needs (its calls run at once).
 
     Each docker call's exit status is kept; any failure prints the `error` section instead
@@ -98,6 +100,7 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
         '/etc/hosts >"$t/hosts" 2>/dev/null &',
         f'( if [ -d {q(files_root)} ]; then : >"$t/root"; '
         f'find {q(files_root)} -type f -exec sha256sum {{}} +; fi >"$t/files" ) &',
+        *_journal_lines(faults_dir),
         "wait",
         "for part in ps attach netls net img own vol; do",
         '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ]; then',
@@ -113,8 +116,40 @@ def observe_script(cluster: str, network: str, files_root: str) -> str:
         f'echo {MARK}hosts; cat "$t/hosts"',
         f'echo {MARK}files; cat "$t/files"',
         f'if [ -e "$t/root" ]; then echo {MARK}root; fi',
+        *(['cat "$t/faults"'] if faults_dir else []),
         f"echo {MARK}end",
     ])
+
+
+def _journal_lines(faults_dir: str) -> list[str]:
+    """When the journal's directory exists: a `faults` section, each entry one line (an entry
+    is one line of JSON)."""
+    if not faults_dir:
+        return []
+    q = shlex.quote
+    return [f'( if [ -d {q(faults_dir)} ]; then echo {MARK}faults; '
+            f'for f in {q(faults_dir)}/*.json; do [ -f "$f" ] && {{ cat "$f"; echo; }}; done; '
+            'fi >"$t/faults" 2>/dev/null ) &']
+
+
+def parse_journal(lines: list[str]) -> tuple[ObservedFault, ...]:
+    """The journal's entries, oldest first; an entry that does not parse is kept as
+    `unreadable` (a heal then sweeps every container)."""
+    found = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            found.append(ObservedFault(
+                id=str(data["id"]), fault=str(data["fault"]),
+                targets=tuple(str(t) for t in data.get("targets", ())),
+                since=str(data.get("since", "")),
+                containers=tuple(sorted(str(c) for c in (data.get("containers") or {}).values())),
+                helper=str(data.get("helper", "")), record=line))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            found.append(ObservedFault("?", "unreadable", (), "", (), "", line))
+    return tuple(sorted(found, key=lambda f: (f.since, f.id)))
 
 
 def _sections(text: str) -> dict[str, list[str]]:
@@ -151,6 +186,8 @@ def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
         files_root_exists="root" in sections,
         volumes=dict(_volume(line) for line in sections.get("volumes", []) if line.strip()),
         hosts_block="".join(f"{line}\n" for line in sections.get("hosts", [])) or None,
+        faults=parse_journal(sections.get("faults", [])),
+        faults_dir_exists="faults" in sections,
     )
 
 

@@ -20,8 +20,10 @@ from ..docker.engine import Engine
 from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
 from ..docker.logs import collect_logs
 from ..docker.runfacts import EventRecorder
+from ..errors import ClusterDeployError
 from ..report import try_write_report
 from .entry import pyinfra_command, pyinfra_env
+from .nemesis import Nemesis
 from .shutdown import stop_all
 from .transcript import Transcript
 
@@ -101,16 +103,19 @@ def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 
 def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
-                         transcript: Transcript, events: EventRecorder | None = None) -> None:
+                         transcript: Transcript, nemesis: Nemesis,
+                         events: EventRecorder | None = None) -> None:
     containers = engine.cluster_containers(spec.name)
     grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
     mode = "forced" if interrupts.force.is_set() else "graceful"
     say(f"{mode} shutdown of {len(containers)} containers")
     endings = stop_all(containers, grace, interrupts.force)
     run_dir = collect_logs(engine, spec.name, spec.logs_dir,
-                           events=events.stop() if events else None)
+                           events=events.stop() if events else None,
+                           faults_dir=nemesis.executor.directory)
     if run_dir and transcript:
         transcript.write(run_dir)
+    nemesis.write(run_dir)
     say("summary:")
     for ending in endings:
         say(f"  {ending}")
@@ -120,7 +125,7 @@ def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 
 def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = (),
-        lock_timeout: float = DEFAULT_TIMEOUT) -> int:
+        lock_timeout: float = DEFAULT_TIMEOUT, seed: int | None = None) -> int:
     """The whole loop, holding the cluster's lock from the deploy to the last log line."""
     interrupts = Interrupts()
     interrupts.install()
@@ -132,21 +137,39 @@ def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = ()
         events = EventRecorder(engine, spec.name).start()
         try:
             code = deploy(spec, pyinfra_args, interrupts, lock.holder.token)
-            return _after_deploy(engine, spec, once, code, interrupts, events)
+            nemesis = Nemesis(engine, spec, state_dir, say, seed,
+                              by=lock.holder.describe().split(" since ")[0])
+            return _after_deploy(engine, spec, once, code, interrupts, nemesis, events)
         finally:
             events.close()
             lock.release()
 
 
+def _suite_with_faults(engine: Engine, spec: Spec, interrupts: Interrupts,
+                       transcript: Transcript, nemesis: Nemesis) -> int | None:
+    """The suite while the schedule's faults come and go; healed however it ends."""
+    try:
+        nemesis.prepare()
+    except ClusterDeployError as exc:
+        say(f"faults cannot be applied: {exc}")
+        return 1
+    nemesis.start()
+    try:
+        return run_suite(engine, spec, interrupts, transcript)
+    finally:
+        nemesis.finish()
+
+
 def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
-                  interrupts: Interrupts, events: EventRecorder | None = None) -> int:
+                  interrupts: Interrupts, nemesis: Nemesis,
+                  events: EventRecorder | None = None) -> int:
     transcript = Transcript()
     if code != 0:
         say(f"deploy failed (exit {code})")
         result = INTERRUPTED if interrupts.stop.is_set() else code
     else:
         suite = (None if interrupts.stop.is_set()
-                 else run_suite(engine, spec, interrupts, transcript))
+                 else _suite_with_faults(engine, spec, interrupts, transcript, nemesis))
         result = INTERRUPTED if suite is None else suite
         if suite is not None:
             say(f"suite {'passed' if suite == 0 else f'failed (exit {suite})'}")
@@ -154,5 +177,5 @@ def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
             say(f"cluster {spec.name} is up; Ctrl+C to shut down (twice to force)")
             while not interrupts.stop.wait(0.5):
                 pass
-    shutdown_and_collect(engine, spec, interrupts, transcript, events)
+    shutdown_and_collect(engine, spec, interrupts, transcript, nemesis, events)
     return result

@@ -1,21 +1,24 @@
 """`clusterdeploy status`: one row per container of the spec, and what runs versus the spec.
 
 Reads the host with the same batched observation as a deploy and compares config hashes with
-the desired state, so "drift" means exactly what the next deploy would change.
+the desired state, so "drift" means exactly what the next deploy would change. The fault
+journal comes with it: a row names the active faults on its container, and the table is
+followed by a line per active fault.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ..clusterspec import Spec
 from ..core import labels
 from ..core.changes import describe_change, drift
-from ..core.desired import DesiredContainer, DesiredState, desired_state, files_root
-from ..core.observed import ObservedState
+from ..core.desired import DesiredContainer, DesiredState, desired_state, faults_dir, files_root
+from ..core.observed import ObservedFault, ObservedState
 from ..core.render import render_cluster
 from ..docker.engine import Engine, build_image_ids
+from ..faults.journal import JournalEntry
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class StatusRow:
     image: str
     volumes: str
     drift: str
+    faults: list[str] = field(default_factory=list)  # ids of the active faults on it
 
 
 def observe_and_desire(spec: Spec, state_dir: str,
@@ -37,7 +41,8 @@ def observe_and_desire(spec: Spec, state_dir: str,
     volume (bytes, by name)."""
     host = spec.hosts[0]
     with Engine(host) as engine:
-        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir))
+        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir),
+                                  faults_dir(spec.name, state_dir))
         sizes = engine.volume_sizes() if any(v.cluster == spec.name
                                              for v in observed.volumes.values()) else {}
     desired = desired_state(spec, render_cluster(spec), state_dir,
@@ -67,6 +72,8 @@ def _volumes(container: DesiredContainer, sizes: dict[str, int]) -> str:
 def status_rows(observed: ObservedState, desired: DesiredState,
                 sizes: dict[str, int] | None = None) -> list[StatusRow]:
     rows = []
+    faults = {c: [f.id for f in observed.faults if c in f.containers]
+              for c in {c.name for c in desired.containers}}
     for container in desired.containers:
         current = observed.container(container.name)
         ports = ", ".join(f"{p.host_ip}:{p.host_port}" for p in container.ports if p.host_port)
@@ -84,7 +91,8 @@ def status_rows(observed: ObservedState, desired: DesiredState,
                               else f"exited ({current.exit_code}"
                                    f"{', OOM-killed' if current.oom_killed else ''})",
                               current.health or "-", container.address, ports or "-",
-                              identity[:12] or "-", volumes, differs or "in sync"))
+                              identity[:12] or "-", volumes, differs or "in sync",
+                              faults[container.name]))
     wanted = {c.name for c in desired.containers}
     for current in observed.containers:
         if current.name not in wanted:
@@ -93,13 +101,25 @@ def status_rows(observed: ObservedState, desired: DesiredState,
     return rows
 
 
-def render_table(rows: list[StatusRow]) -> str:
+def render_table(rows: list[StatusRow], observed: ObservedState | None = None) -> str:
     headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE",
                "VOLUMES", "DRIFT"]
-    table = [headers] + [list(asdict(r).values()) for r in rows]
+    table = [headers] + [list(asdict(r).values())[:len(headers)] for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
-                     .rstrip() for row in table)
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in table]
+    if observed is not None and observed.faults:
+        lines += ["", f"active faults ({len(observed.faults)}; `clusterdeploy fault list` "
+                      f"details them, `clusterdeploy fault heal` heals them):"]
+        lines += [f"  {f.id}  since {f.since[:19]}Z  {_describe(f)}" for f in observed.faults]
+    return "\n".join(lines)
+
+
+def _describe(fault: ObservedFault) -> str:
+    try:
+        return JournalEntry.parse(fault.record).fault.describe()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"{fault.fault} (an unreadable journal entry)"
 
 
 def render_json(rows: list[StatusRow]) -> str:

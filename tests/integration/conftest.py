@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLUSTER_LABEL = "io.clusterdeploy.cluster"
 # Clusters the tests create; leftovers of a killed run are removed by label at session start.
-TEST_CLUSTERS = ("ci", "cdtest", "cdimg", "cdfail", "cdrun", "cdforce", "cdnats", "cdreport")
+TEST_CLUSTERS = ("ci", "cdtest", "cdimg", "cdfail", "cdrun", "cdforce", "cdnats", "cdreport",
+                 "cdfault", "cdfaultn")
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -7,8 +7,11 @@ the wrong value, as it would against the real CLI. Environment:
   FAKE_DOCKER_STATE  JSON: {"containers": [{ID, Names, State, Status, Networks, Labels}],
                      "networks": [{Id, Name, Labels, IPAM, Containers}],
                      "images": [{Repository, Tag, ID}], "fail": {"ps": "message", ...},
-                     "sleep": seconds every create/start/stop takes}
-  FAKE_DOCKER_LOG    file that gets one JSON line per call: {"argv", "start", "end"}
+                     "sleep": seconds every create/start/stop takes,
+                     "fail_stdin": {"text": "message"}: a `docker run -i` whose stdin holds
+                     the text fails with the message}
+  FAKE_DOCKER_LOG    file that gets one JSON line per call: {"argv", "start", "end", "stdin"}
+                     (stdin: what `docker run -i` was given, e.g. a fault helper's script)
 """
 
 from __future__ import annotations
@@ -45,7 +48,12 @@ def main(argv: list[str]) -> int:
     command = " ".join(a for a in argv[:2] if not a.startswith("-"))
     key = argv[0] if argv[0] != "network" else f"network {argv[1]}"
     code = 0
-    if key in state.get("fail", {}):
+    stdin = sys.stdin.read() if argv[0] == "run" and "-i" in argv else None
+    failing = [m for text, m in state.get("fail_stdin", {}).items() if stdin and text in stdin]
+    if failing:
+        print(failing[0], file=sys.stderr)
+        code = 1
+    elif key in state.get("fail", {}):
         print(state["fail"][key], file=sys.stderr)
         code = 1
     elif argv[0] == "ps":
@@ -76,7 +84,7 @@ def main(argv: list[str]) -> int:
     if log:
         with open(log, "a") as out:
             out.write(json.dumps({"argv": argv, "command": command, "start": started,
-                                  "end": time.time()}) + "\n")
+                                  "end": time.time(), "stdin": stdin}) + "\n")
     return code
 
 

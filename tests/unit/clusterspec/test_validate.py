@@ -56,7 +56,7 @@ def defaults(**values):
 # (id, mutation of base_doc(), path, fragment of the message or fix)
 BAD_SPECS = [
     ("unknown-top-key", top(nmae="ci"), "nmae",
-     "unknown key 'nmae' (check the spelling; allowed here: bootstrap, build, defaults, "
+     "unknown key 'nmae' (check the spelling; allowed here: bootstrap, build, defaults, faults, "
      "host_names, hosts, images, logs, name, network, nodes, tester, vars)"),
     ("unknown-node-key", node(1, hostnme="x"), "nodes[1].hostnme",
      f"unknown key 'hostnme' (check the spelling; allowed here: {NODE_KEYS})"),

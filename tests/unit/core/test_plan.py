@@ -565,3 +565,63 @@ def test_the_hosts_block_is_written_when_it_differs_and_removed_when_off(load):
     off = desired_for(spec)
     assert text(plan(off, current)) == "remove-hosts /etc/hosts: host_names is off"
     assert str(plan_teardown("ci", current, FILES)[-2]) == "remove-hosts /etc/hosts: teardown"
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+JOURNAL = "/var/lib/clusterdeploy/.clusterdeploy-faults/ci"
+
+
+def journaled(fault_id, kind, containers, helper="clusterdeploy-fault-helper:1",
+              since="2026-11-28T08:00:00.000000001Z"):
+    from clusterdeploy.core.observed import ObservedFault
+    return ObservedFault(fault_id, kind, (), since, tuple(containers), helper, "{}")
+
+
+def test_journaled_faults_are_healed_first_and_a_paused_node_is_unpaused_not_started(desired):
+    observed = replace_container(observed_from(desired), "ci_node4", status="paused")
+    observed = dataclasses.replace(observed, faults=(
+        journaled("p1", "partition", ["ci_node1", "ci_node2"]),
+        journaled("z1", "pause", ["ci_node4"], since="2026-11-28T08:00:05Z")),
+        images={**observed.images, "clusterdeploy-fault-helper:1": "sha256:ff"})
+    actions = plan(desired, observed)
+    assert text(actions) == "\n".join([
+        "heal-faults ci: 2 active faults (partition p1 since 2026-11-28T08:00:00Z, pause z1 "
+        "since 2026-11-28T08:00:05Z), ci_node4 paused",
+        "wait healthy: 1 unpaused",
+    ])
+    heal = actions[0]
+    assert heal.sweep == ("ci_node1", "ci_node2", "ci_node4")
+    assert heal.unpause == ("ci_node4",)
+    assert heal.helper == "clusterdeploy-fault-helper:1"
+    assert heal.directory == JOURNAL
+
+
+def test_a_missing_helper_image_is_built_to_heal_with(desired):
+    from clusterdeploy.faults.image import helper_image
+    observed = dataclasses.replace(observed_from(desired), faults=(
+        journaled("p1", "partition", ["ci_node1"]),))
+    helper = helper_image({"debian:bookworm": "sha256:" + "d" * 64})
+    actions = plan(dataclasses.replace(desired, fault_helper=helper), observed)
+    assert text(actions).splitlines()[:2] == [
+        "build clusterdeploy-fault-helper:<hash>: not on the host (fault-helper): to heal faults",
+        "heal-faults ci: 1 active fault (partition p1 since 2026-11-28T08:00:00Z)"]
+    assert actions[1].helper == helper.ref and actions[0].tag_latest is False
+
+
+def test_an_unreadable_journal_entry_sweeps_every_running_container(desired):
+    observed = replace_container(observed_from(desired), "ci_node5", status="exited")
+    observed = dataclasses.replace(observed, faults=(journaled("?", "unreadable", []),))
+    (heal,) = [a for a in plan(desired, observed) if a.kind == "heal-faults"]
+    assert heal.sweep == ("ci_node1", "ci_node2", "ci_node3", "ci_node4", "ci_tester")
+
+
+def test_no_journal_and_nothing_paused_plans_no_heal(desired):
+    assert plan(desired, observed_from(desired)) == []
+
+
+def test_teardown_removes_the_journal_after_collecting_its_nemesis_log(desired):
+    observed = dataclasses.replace(observed_from(desired), faults_dir_exists=True)
+    actions = plan_teardown("ci", observed, FILES, faults_dir=JOURNAL)
+    assert actions[0].faults_dir == JOURNAL
+    assert str(actions[-1]) == f"remove-files {JOURNAL}: teardown: the fault journal"

@@ -221,3 +221,28 @@ def test_script_reports_whether_the_files_root_exists(host_state, tmp_path):
     present = parse_observation(host_state.run(observe_script(
         "ci", "netDB", str(tmp_path))).stdout, "ci", "local")
     assert (missing.files_root_exists, present.files_root_exists) == (False, True)
+
+
+def test_script_reads_the_fault_journal_one_entry_a_line(host_state, tmp_path):
+    journal = tmp_path / ".clusterdeploy-faults" / "ci"
+    assert not parse_observation(host_state.run(observe_script(
+        "ci", "netDB", ROOT, str(journal))).stdout, "ci", "local").faults_dir_exists
+    journal.mkdir(parents=True)
+    (journal / "p1.json").write_text(
+        '{"id": "p1", "fault": "partition", "targets": ["node1", "node2"], "since": '
+        '"2026-11-28T08:00:01.5Z", "containers": {"node2": "ci_node2", "node1": "ci_node1"}, '
+        '"helper": "h:1"}\n')
+    (journal / "k1.json").write_text('{"id": "k1", "fault": "kill", "since": '
+                                     '"2026-11-28T08:00:00Z", "containers": {"node4": "ci_node4"}}')
+    (journal / "bad.json").write_text("{not json")
+    (journal / "nemesis.log").write_text("{}\n")
+    observed = parse_observation(host_state.run(observe_script(
+        "ci", "netDB", ROOT, str(journal))).stdout, "ci", "local")
+    assert observed.faults_dir_exists
+    assert [(f.id, f.fault, f.containers) for f in observed.faults] == [
+        ("?", "unreadable", ()), ("k1", "kill", ("ci_node4",)),
+        ("p1", "partition", ("ci_node1", "ci_node2"))]
+    assert observed.faults[2].helper == "h:1" and observed.faults[2].targets == ("node1", "node2")
+    assert str(observed.faults[2]) == "partition p1 since 2026-11-28T08:00:01Z"
+    calls = host_state.calls()  # two observations: the journal adds no docker call
+    assert len(calls) == 2 * len({c["command"] for c in calls})
