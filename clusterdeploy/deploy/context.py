@@ -19,3 +19,5 @@ class ApplyContext:
     stream_builds: bool = False
     logs_dir: Path = Path("logs")
     poll: float = 0.25
+    state_dir: str = "/var/lib/clusterdeploy"  # on the Docker host (deploy/tunables.py)
+    spans_hosts: bool = False  # a cluster over several hosts: the swarm phases run too

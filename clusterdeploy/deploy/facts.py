@@ -1,4 +1,5 @@
-"""The pyinfra fact that reads a cluster's state on a Docker host in one command."""
+"""The pyinfra facts that read a Docker host in one command each: the cluster's state, and
+its swarm membership."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pyinfra.api import FactBase
 
 from ..core.observed import ObservedState
 from ..docker.observe import observe_script, parse_observation
+from ..docker.swarm import SwarmObservation, parse_swarm_observation, swarm_script
 
 
 class ClusterState(FactBase[ObservedState]):
@@ -26,3 +28,19 @@ class ClusterState(FactBase[ObservedState]):
 
     def process(self, output: list[str]) -> ObservedState:
         return parse_observation("\n".join(output), self._cluster, self._host_name)
+
+
+class SwarmState(FactBase[SwarmObservation]):
+    """A host's swarm membership (and, on a manager, the swarm's nodes and overlays); only
+    read for a cluster over several hosts.
+
+    Example:
+        swarm = host.get_fact(SwarmState, state_dir="/var/lib/clusterdeploy", host_name="lab1")
+    """
+
+    def command(self, state_dir: str, host_name: str) -> str:
+        self._host_name = host_name
+        return swarm_script(state_dir)
+
+    def process(self, output: list[str]) -> SwarmObservation:
+        return parse_swarm_observation("\n".join(output), self._host_name)

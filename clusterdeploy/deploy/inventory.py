@@ -27,6 +27,11 @@ def load_or_exit() -> tuple[Spec, Rendered]:
         raise SystemExit(1) from None
 
 
+def inventory_name(host: Host) -> str:
+    """The name pyinfra knows a spec host by: `@local` for the local engine."""
+    return LOCAL if host.is_local else host.name
+
+
 def host_entry(host: Host, spec: Spec, rendered: Rendered) -> tuple[str, dict[str, Any]]:
     """One inventory entry: `@local`, or the host's name with its SSH settings."""
     data: dict[str, Any] = {"cluster_spec": spec, "cluster_rendered": rendered,

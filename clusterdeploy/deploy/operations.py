@@ -18,7 +18,6 @@ from pyinfra import host
 from pyinfra.api import FunctionCommand, StringCommand, operation
 
 from ..core.actions import (
-    Bootstrap,
     Build,
     CollectLogs,
     Create,
@@ -29,15 +28,12 @@ from ..core.actions import (
     Recreate,
     Remove,
     RemoveFiles,
-    RemoveHosts,
     RemoveNetwork,
     RemoveVolume,
     Start,
     Stop,
     Tag,
-    Wait,
     WriteFile,
-    WriteHosts,
 )
 from ..core.ownership import marker
 from ..docker import commands
@@ -46,10 +42,9 @@ from ..docker.parallel import parallel_script, parse_failures
 from ..faults import sweep
 from . import transport
 from .context import ApplyContext
-from .logs import collect, save_output
-from .output import fail, info
+from .logs import collect
+from .output import fail
 from .progress import BuildProgress, Progress, run_streaming
-from .waiting import LOG_TAIL_LINES, wait_healthy
 
 Commands = Generator[StringCommand | FunctionCommand, None, None]
 
@@ -258,58 +253,3 @@ def containers(actions: list[Create | Recreate | Start], context: ApplyContext) 
     yield FunctionCommand(_run_parallel, (container_units(actions, context.cluster, private),
                                           context.parallelism, images_by_container,
                                           context.host.name, (private, environments)), {})
-
-
-@operation()
-def wait(actions: list[Wait], context: ApplyContext) -> Commands:
-    """Wait until the action's containers pass their health checks (or run, without one).
-
-    A container that does not within its `ready_timeout` fails the deploy with its state,
-    exit code and last log lines.
-    """
-    if not actions:
-        host.noop("nothing to wait for")
-        return
-    for action in actions:
-        yield FunctionCommand(wait_healthy, (action.containers, context.poll,
-                                             context.host.name), {})
-
-
-def _run_bootstrap(state: Any, host: Any, action: Bootstrap, context: ApplyContext) -> bool:
-    boot = action.bootstrap
-    ok, output = host.run_shell_command(
-        StringCommand(shlex.join(commands.exec_command(boot.container, boot.command))))
-    lines = output.output_lines
-    for line in lines:
-        info(host, f"  {boot.container}: {line}")
-    kept = save_output(context.logs_dir, "bootstrap", "bootstrap.log", lines)
-    if not ok:
-        tail = "\n".join(f"    {line}" for line in lines[-LOG_TAIL_LINES:]) or "    (no output)"
-        return fail(host, f"{context.host.name}: the bootstrap in {boot.container} failed "
-                          f"(its output: {kept})\n  last lines:\n{tail}")
-    record = commands.write_record(boot.record_path, boot.record)
-    ok, _ = host.run_shell_command(StringCommand("sh -s"), _stdin=record)
-    return True if ok else fail(host, f"{context.host.name}: cannot record the bootstrap in "
-                                      f"{boot.record_path}")
-
-
-@operation()
-def bootstrap(actions: list[Bootstrap], context: ApplyContext) -> Commands:
-    """Run the cluster's bootstrap command (once the nodes are healthy) and record it, so a
-    redeploy with nothing new does not run it again."""
-    if not actions:
-        host.noop("no bootstrap due")
-        return
-    for action in actions:
-        yield FunctionCommand(_run_bootstrap, (action, context), {})
-
-
-@operation()
-def host_names(actions: list[WriteHosts | RemoveHosts], context: ApplyContext) -> Commands:
-    """Keep the cluster's block in the Docker host's /etc/hosts; no other line is touched."""
-    if not actions:
-        host.noop("no /etc/hosts change")
-        return
-    for action in actions:
-        block = action.block if isinstance(action, WriteHosts) else None
-        yield StringCommand("sh -s", _stdin=commands.hosts_script(action.cluster, block))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.actions import Action, Kind
-from . import operations
+from . import finish, operations, swarmops
 from .context import ApplyContext
 
 
@@ -21,9 +21,12 @@ class Phase:
     title: str
     operation: Callable[..., Any]
     kinds: frozenset[Kind]
+    spread_only: bool = False  # only a cluster over several hosts has these actions
 
 
 PHASES: tuple[Phase, ...] = (
+    Phase("Swarm", swarmops.init, frozenset({Kind.INIT_SWARM}), spread_only=True),
+    Phase("Swarm join", swarmops.join, frozenset({Kind.JOIN_SWARM}), spread_only=True),
     Phase("Images", operations.images, frozenset({Kind.BUILD, Kind.TAG})),
     Phase("Heal faults", operations.heal_faults, frozenset({Kind.HEAL_FAULTS})),
     Phase("Collect logs", operations.collect_logs, frozenset({Kind.COLLECT_LOGS})),
@@ -35,15 +38,21 @@ PHASES: tuple[Phase, ...] = (
     Phase("Rendered files", operations.files, frozenset({Kind.WRITE_FILE, Kind.REMOVE_FILES})),
     Phase("Containers", operations.containers,
           frozenset({Kind.CREATE, Kind.RECREATE, Kind.START})),
-    Phase("Wait until healthy", operations.wait, frozenset({Kind.WAIT})),
-    Phase("Bootstrap", operations.bootstrap, frozenset({Kind.BOOTSTRAP})),
-    Phase("Host names", operations.host_names,
+    Phase("Wait until healthy", finish.wait, frozenset({Kind.WAIT})),
+    Phase("Bootstrap", finish.bootstrap, frozenset({Kind.BOOTSTRAP})),
+    Phase("Host names", finish.host_names,
           frozenset({Kind.WRITE_HOSTS, Kind.REMOVE_HOSTS})),
+    Phase("Leave swarm", swarmops.leave, frozenset({Kind.LEAVE_SWARM}), spread_only=True),
+    Phase("Leave swarm (manager)", swarmops.leave, frozenset({Kind.LEAVE_SWARM_MANAGER}),
+          spread_only=True),
 )
 
 
 def apply(actions: Sequence[Action], context: ApplyContext) -> None:
-    """Hand each phase's actions, in plan order, to its operation."""
+    """Hand each phase's actions, in plan order, to its operation. Every host of a cluster
+    over several hosts runs every phase (pyinfra runs a phase on all hosts before the next)."""
     for phase in PHASES:
+        if phase.spread_only and not context.spans_hosts:
+            continue
         phase.operation(name=f"{phase.title} ({context.cluster})",
                         actions=[a for a in actions if a.kind in phase.kinds], context=context)

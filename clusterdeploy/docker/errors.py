@@ -41,10 +41,10 @@ def explain(host: str, node: str, output: str, image: str = "") -> str:
         return (f"{where}: the engine may not raise the {name} limit that ulimits.{name} asks "
                 f"for: dockerd's own hard limit is lower (lower ulimits.{name}, or raise the "
                 f"engine's limit, e.g. LimitNOFILE= in its systemd unit)")
-    return f"{where}: {_reason(text)}"
+    return f"{where}: {reason(text)}"
 
 
-def _reason(text: str) -> str:
+def reason(text: str) -> str:
     """Docker's own reason: the daemon's answer, not the CLI's summary line after it."""
     lines = text.splitlines()
     daemon = [line for line in lines if line.startswith("Error response from daemon:")]

@@ -21,7 +21,7 @@ from clusterdeploy.core.actions import Kind
 from clusterdeploy.core.observed import ObservedState
 from clusterdeploy.core.plan import plan
 from clusterdeploy.core.teardown import plan_teardown
-from clusterdeploy.deploy import operations
+from clusterdeploy.deploy import finish, operations
 from clusterdeploy.deploy.context import ApplyContext
 from clusterdeploy.deploy.phases import PHASES, apply
 from clusterdeploy.deploy.waiting import wait_healthy
@@ -86,9 +86,13 @@ def test_apply_hands_each_phase_exactly_its_actions_in_plan_order(desired, monke
     actions = plan(desired, ObservedState())
     apply(actions, ApplyContext(cluster="ci", host=LOCAL))
     assert received == [(p.title, [str(a) for a in actions if a.kind in p.kinds])
-                        for p in PHASES]
+                        for p in PHASES if not p.spread_only]
     assert dict(received)["Containers"] == [f"create ci_{m}: missing"
                                       for m in ("node1", "node2", "node3", "tester")]
+    received.clear()  # a cluster over several hosts: every phase, the swarm's too
+    apply(actions, ApplyContext(cluster="ci", host=LOCAL, spans_hosts=True))
+    assert [title for title, _ in received] == [p.title for p in PHASES]
+    assert received[0] == ("Swarm", [])
 
 
 @pytest.mark.parametrize("op", [phase.operation for phase in PHASES])
@@ -319,7 +323,7 @@ def test_a_failing_unit_is_explained_naming_host_and_container(load, fake_docker
 
 def test_the_wait_covers_exactly_the_actions_containers(desired):
     actions = of(plan(desired, ObservedState()), Kind.WAIT)
-    _, [command] = run_op(operations.wait, actions, poll=0.5)
+    _, [command] = run_op(finish.wait, actions, poll=0.5)
     assert command.function is wait_healthy
     assert command.args == (desired.containers, 0.5, "local")
 

@@ -1,0 +1,79 @@
+"""Reading one Docker host through pyinfra's connection to it: its state directory, the
+cluster's lock there, the one observation, and what a deploy wants there. Used per host by
+converge.py (one host) and for every host at once by spread.py (several hosts)."""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+from typing import Any
+
+from pyinfra import host, logger
+from pyinfra.api import StringCommand
+
+from ..clusterspec import Host, Spec
+from ..core.desired import DesiredState, desired_state, faults_dir, files_root
+from ..core.observed import ObservedState
+from ..core.render import Rendered
+from ..docker.engine import Engine, build_image_ids
+from ..docker.lock import (
+    DEFAULT_TIMEOUT,
+    ClusterLock,
+    Holder,
+    command_line,
+    inherited_token,
+    lock_dir,
+    timeout_seconds,
+)
+from ..errors import docker_unreachable
+from ..faults.image import helper_image
+from .facts import ClusterState
+from .tunables import DEFAULT_STATE_DIR, checked_state_dir
+
+
+def state_dir(pyhost: Any = host) -> str:
+    return checked_state_dir(pyhost.data.get("state_dir", DEFAULT_STATE_DIR))
+
+
+def observe(spec: Spec, target: Host, pyhost: Any = host) -> ObservedState:
+    """One host's state, through pyinfra's connection to it (`pyhost`)."""
+    observed: ObservedState | None = pyhost.get_fact(
+        ClusterState, cluster=spec.name, network=spec.network.name,
+        files_root=files_root(spec.name, state_dir(pyhost)),
+        faults_dir=faults_dir(spec.name, state_dir(pyhost)), host_name=target.name)
+    if observed is None:  # pyinfra could not run the command at all
+        raise docker_unreachable(target.name, "the observation did not run")
+    return observed
+
+
+def lock(spec: Spec, target: Host, pyhost: Any = host) -> None:
+    """Take the cluster's lock on a host before looking at it; it is released when this
+    process ends (however the deploy ends), or broken later if the process is killed."""
+    def run_on_host(script: str) -> tuple[int, str]:
+        ok, output = pyhost.run_shell_command(StringCommand("sh -s"), _stdin=script)
+        return (0 if ok else 1), output.stdout
+
+    lock = ClusterLock(run_on_host, target.name, lock_dir(state_dir(pyhost), spec.name),
+                       Holder.here(command_line(), inherited_token()))
+    lock.acquire(timeout_seconds(pyhost.data.get("lock_timeout", DEFAULT_TIMEOUT)),
+                 say=lambda text: logger.warning(f"[{pyhost.name}] {text}"))
+    if lock.taken:
+        def release() -> None:  # pyinfra's connection is gone by then: a fresh one
+            with Engine(target) as engine:
+                lock.run = engine.run
+                lock.release()
+        atexit.register(release)
+
+
+def desired_here(spec: Spec, rendered: Rendered, target: Host, observed: ObservedState,
+                 pyhost: Any = host) -> DesiredState:
+    """What a deploy wants on one host (its own part, over several hosts)."""
+    build_ids = build_image_ids(target, observed.images)
+    desired = desired_state(spec, rendered, state_dir(pyhost), build_ids=build_ids,
+                            host_ids=observed.images, shipped=target.ships_images,
+                            host_names=bool(pyhost.data.get("host_names", False)),
+                            host=target.name if spec.spans_hosts else None)
+    if observed.faults:  # healing them needs the helper image: the one that applied them, or
+        desired = dataclasses.replace(  # this one (built where the others are)
+            desired, fault_helper=helper_image(build_ids))
+    return desired
