@@ -15,8 +15,9 @@ import ipaddress
 
 def endpoint_block_size(hosts: int) -> int:
     """Room for every host's endpoint, twice over (a moved node's host keeps its endpoint a
-    while): a power of two, at least 8."""
-    size = 8
+    while): a power of two, at least 16, so that up to 7 hosts share one size and adding a
+    host does not move the range (which would recreate the network and every container)."""
+    size = 16
     while size < 2 * hosts + 2:
         size *= 2
     return size

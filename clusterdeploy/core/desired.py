@@ -219,6 +219,14 @@ def volume_name(cluster: str, member: str, name: str) -> str:
     return f"{cluster}_{member}_{name}"
 
 
+def host_state_dir(state_dir: str, host: str, spans_hosts: bool) -> str:
+    """Where one Docker host keeps a cluster's state (rendered files, lock, fault journal,
+    swarm record): `state_dir` itself, or over several hosts `<state_dir>/<host>`, so hosts
+    that share a file system (an NFS home, test hosts in network namespaces) never take each
+    other's files for their own."""
+    return posixpath.join(state_dir, host) if spans_hosts else state_dir
+
+
 def files_root(cluster: str, state_dir: str) -> str:
     """The host directory holding every container's rendered files of a cluster."""
     return posixpath.join(state_dir, cluster)

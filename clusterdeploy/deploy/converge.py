@@ -59,7 +59,7 @@ def _context(spec: Spec, target: Host) -> ApplyContext:
         parallelism=int(host.data.get("parallelism", DEFAULT_PARALLELISM)),
         stream_builds=bool(host.data.get("stream_builds", False)),
         logs_dir=spec.logs_dir,
-        state_dir=state_dir(),
+        state_dir=state_dir(spec, target),
         spans_hosts=spec.spans_hosts,
     )
 
@@ -117,9 +117,9 @@ def teardown_cluster() -> None:
     force = bool(host.data.get("force", False))
     remove_volumes = str(host.data.get("volumes", "keep")) == "remove"
     leave_swarm = str(host.data.get("leave_swarm", "false")).lower() in ("true", "1", "yes")
-    _converge("teardown", lambda spec, _rendered, _target, observed: plan_teardown(
-        spec.name, observed, files_root(spec.name, state_dir()), force=force,
-        remove_volumes=remove_volumes, faults_dir=faults_dir(spec.name, state_dir())),
+    _converge("teardown", lambda spec, _rendered, target, observed: plan_teardown(
+        spec.name, observed, files_root(spec.name, state_dir(spec, target)), force=force,
+        remove_volumes=remove_volumes, faults_dir=faults_dir(spec.name, state_dir(spec, target))),
         lambda spec, _rendered, views: spread.teardown_plans(
             spec, views, force=force, remove_volumes=remove_volumes, leave_swarm=leave_swarm),
         lambda spec, _target: f"nothing of cluster {spec.name} on this host")

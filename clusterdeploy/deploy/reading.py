@@ -12,7 +12,13 @@ from pyinfra import host, logger
 from pyinfra.api import StringCommand
 
 from ..clusterspec import Host, Spec
-from ..core.desired import DesiredState, desired_state, faults_dir, files_root
+from ..core.desired import (
+    DesiredState,
+    desired_state,
+    faults_dir,
+    files_root,
+    host_state_dir,
+)
 from ..core.observed import ObservedState
 from ..core.render import Rendered
 from ..docker.engine import Engine, build_image_ids
@@ -31,16 +37,18 @@ from .facts import ClusterState
 from .tunables import DEFAULT_STATE_DIR, checked_state_dir
 
 
-def state_dir(pyhost: Any = host) -> str:
-    return checked_state_dir(pyhost.data.get("state_dir", DEFAULT_STATE_DIR))
+def state_dir(spec: Spec, target: Host, pyhost: Any = host) -> str:
+    """This host's state directory for the cluster (core/desired.py host_state_dir)."""
+    base = checked_state_dir(pyhost.data.get("state_dir", DEFAULT_STATE_DIR))
+    return host_state_dir(base, target.name, spec.spans_hosts)
 
 
 def observe(spec: Spec, target: Host, pyhost: Any = host) -> ObservedState:
     """One host's state, through pyinfra's connection to it (`pyhost`)."""
     observed: ObservedState | None = pyhost.get_fact(
         ClusterState, cluster=spec.name, network=spec.network.name,
-        files_root=files_root(spec.name, state_dir(pyhost)),
-        faults_dir=faults_dir(spec.name, state_dir(pyhost)), host_name=target.name)
+        files_root=files_root(spec.name, state_dir(spec, target, pyhost)),
+        faults_dir=faults_dir(spec.name, state_dir(spec, target, pyhost)), host_name=target.name)
     if observed is None:  # pyinfra could not run the command at all
         raise docker_unreachable(target.name, "the observation did not run")
     return observed
@@ -53,7 +61,8 @@ def lock(spec: Spec, target: Host, pyhost: Any = host) -> None:
         ok, output = pyhost.run_shell_command(StringCommand("sh -s"), _stdin=script)
         return (0 if ok else 1), output.stdout
 
-    lock = ClusterLock(run_on_host, target.name, lock_dir(state_dir(pyhost), spec.name),
+    here = state_dir(spec, target, pyhost)
+    lock = ClusterLock(run_on_host, target.name, lock_dir(here, spec.name),
                        Holder.here(command_line(), inherited_token()))
     lock.acquire(timeout_seconds(pyhost.data.get("lock_timeout", DEFAULT_TIMEOUT)),
                  say=lambda text: logger.warning(f"[{pyhost.name}] {text}"))
@@ -69,7 +78,8 @@ def desired_here(spec: Spec, rendered: Rendered, target: Host, observed: Observe
                  pyhost: Any = host) -> DesiredState:
     """What a deploy wants on one host (its own part, over several hosts)."""
     build_ids = build_image_ids(target, observed.images)
-    desired = desired_state(spec, rendered, state_dir(pyhost), build_ids=build_ids,
+    desired = desired_state(spec, rendered, state_dir(spec, target, pyhost),
+                            build_ids=build_ids,
                             host_ids=observed.images, shipped=target.ships_images,
                             host_names=bool(pyhost.data.get("host_names", False)),
                             host=target.name if spec.spans_hosts else None)

@@ -83,7 +83,6 @@ def pyinfra_host(host: Host) -> Any:
 
 
 def _views(spec: Spec) -> dict[str, HostView]:
-    state.config.FAIL_PERCENT = 0  # one host fails: the others stop after that phase
     pyhosts = {h.name: pyinfra_host(h) for h in spec.hosts}
     for host in spec.hosts:
         lock(spec, host, pyhosts[host.name])
@@ -91,7 +90,7 @@ def _views(spec: Spec) -> dict[str, HostView]:
     def read(host: Host) -> HostView:
         pyhost = pyhosts[host.name]
         swarm: SwarmObservation | None = pyhost.get_fact(
-            SwarmState, state_dir=state_dir(pyhost), host_name=host.name)
+            SwarmState, state_dir=state_dir(spec, host, pyhost), host_name=host.name)
         if swarm is None:
             raise DeployError(on_host(host.name, "cannot read its swarm membership"))
         return HostView(host, pyhost, observe(spec, host, pyhost), swarm)
@@ -106,6 +105,7 @@ def _views(spec: Spec) -> dict[str, HostView]:
             problems.append(str(exc))
     if problems:
         raise DeployError("\n".join([*problems, "nothing was changed on any host"]))
+    state.config.FAIL_PERCENT = 0  # from now on, one host fails: the others stop after that phase
     return views
 
 
@@ -132,7 +132,7 @@ def teardown_plans(spec: Spec, views: dict[str, HostView], *, force: bool,
     plans = {}
     for host in spec.hosts:
         view = views[host.name]
-        where = state_dir(view.pyhost)
+        where = state_dir(spec, host, view.pyhost)
         actions = plan_teardown(spec.name, view.observed, files_root(spec.name, where),
                                 force=force, remove_volumes=remove_volumes,
                                 faults_dir=faults_dir(spec.name, where))

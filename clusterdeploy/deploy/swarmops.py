@@ -7,7 +7,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from pyinfra import host, state
+from pyinfra import host
+from pyinfra import state as pyinfra_state
 from pyinfra.api import FunctionCommand, StringCommand, operation
 
 from ..core.swarm import SWARM_PORTS, InitSwarm, JoinSwarm, LeaveSwarm
@@ -33,7 +34,7 @@ def _record(host: Any, where: str, state_dir: str) -> bool:
                                       f"{state_dir}: {reason(output.stderr)}")
 
 
-def _run_init(state_: Any, host: Any, action: InitSwarm, context: ApplyContext) -> bool:
+def _run_init(state: Any, host: Any, action: InitSwarm, context: ApplyContext) -> bool:
     ok, output = host.run_shell_command(
         StringCommand(shlex.join(init_command(action.advertise, action.address_pool))))
     if not ok:
@@ -48,11 +49,11 @@ def _run_init(state_: Any, host: Any, action: InitSwarm, context: ApplyContext) 
 
 def _manager_host(name: str) -> Any:
     """pyinfra's connection to the manager, the spec host the plan names."""
-    return next((h for h in state.inventory
+    return next((h for h in pyinfra_state.inventory
                  if getattr(h.data.get("cluster_host"), "name", None) == name), None)
 
 
-def _run_join(state_: Any, host: Any, action: JoinSwarm, context: ApplyContext) -> bool:
+def _run_join(state: Any, host: Any, action: JoinSwarm, context: ApplyContext) -> bool:
     manager = _manager_host(action.manager)
     if manager is None:
         return fail(host, f"{action.host}: cannot reach the swarm's manager {action.manager}")

@@ -11,6 +11,14 @@ from collections.abc import Mapping, Sequence
 
 FAIL_MARK = "@@clusterdeploy-fail "
 FAIL_END = "@@clusterdeploy-fail-end"
+TRANSIENT = ("*'network '*' not found'*|*'attaching to network failed'*"
+             "|*'context deadline exceeded'*")  # shell patterns of a swarm catching up
+RETRIES = 5  # attempts of a transient failure, 1 + 2 + 3 + 4 s apart
+
+
+def _idempotent(command: Sequence[str]) -> bool:
+    """Commands that may simply run again after a transient failure."""
+    return list(command[:2]) == ["docker", "start"]
 
 
 def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit: int,
@@ -32,6 +40,17 @@ def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit:
                   f"{q(posixpath.join(directory, name))}" for name, content in files.items()]
     lines += [
         "fail=0",
+        # A start that attaches to an overlay network can meet a swarm that is catching up:
+        # the network not yet (or no longer) known here, the manager slow to answer. Those
+        # answers, and only those, are worth asking again after a moment.
+        "again() {",
+        "  n=0",
+        '  while ! out=$("$@" 2>&1); do',
+        "    n=$((n + 1))",
+        f'    case "$out" in {TRANSIENT}) [ "$n" -lt {RETRIES} ] && sleep "$n" && continue;; esac',
+        '    printf "%s\\n" "$out" >&2; return 1',
+        "  done",
+        "}",
         "run() {",
         '  name=$1; shift',
         '  if ! out=$("$@" 2>&1); then',
@@ -41,7 +60,8 @@ def parallel_script(units: Sequence[tuple[str, Sequence[Sequence[str]]]], limit:
         "}",
     ]
     for i, (_, commands) in enumerate(units):
-        body = " && ".join(f"{shlex.join(c)} >/dev/null" for c in commands) or "true"
+        body = " && ".join(f"{'again ' if _idempotent(c) else ''}{shlex.join(c)} >/dev/null"
+                           for c in commands) or "true"
         lines.append(f"unit{i}() {{ {body}; }}")
     for i, (name, _) in enumerate(units):
         lines.append(f'while [ "$(jobs -rp | wc -l)" -ge {max(1, limit)} ]; do '

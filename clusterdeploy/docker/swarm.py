@@ -32,14 +32,17 @@ def swarm_script(state_dir: str) -> str:
     overlay networks, in one command."""
     q = shlex.quote
     overlay_format = q("{{.Name}}\t{{.Label \"" + labels.CLUSTER + "\"}}")
+    failed = f'{{ echo {q(MARK)}error; printf "%s\\n" "$out"; exit 0; }}'
     return "\n".join([
-        "info=$(docker info --format '{{json .Swarm}}') || exit 1",
-        f'echo {q(MARK)}info; printf "%s\\n" "$info"',
+        f"out=$(docker info --format '{{{{json .Swarm}}}}' 2>&1) || {failed}",
+        f'echo {q(MARK)}info; printf "%s\\n" "$out"',
         f"echo {q(MARK)}record; cat -- {q(record_path(state_dir))} 2>/dev/null",
-        'case "$info" in *\'"ControlAvailable":true\'*)',
-        f"  echo {q(MARK)}nodes; docker node ls -q || exit 1",
-        f"  echo {q(MARK)}overlays; docker network ls --filter driver=overlay "
-        f"--format {overlay_format} || exit 1;;",
+        'case "$out" in *\'"ControlAvailable":true\'*)',
+        f"  out=$(docker node ls -q 2>&1) || {failed}",
+        f'  echo {q(MARK)}nodes; printf "%s\\n" "$out"',
+        f"  out=$(docker network ls --filter driver=overlay --format {overlay_format} 2>&1) "
+        f"|| {failed}",
+        f'  echo {q(MARK)}overlays; printf "%s\\n" "$out";;',
         "esac",
         f"echo {q(MARK)}end",
     ])
@@ -53,8 +56,9 @@ def parse_swarm_observation(text: str, host: str) -> SwarmObservation:
             current = sections.setdefault(line[len(MARK):].strip(), [])
         elif current is not None:
             current.append(line)
-    if "end" not in sections:
-        raise docker_unreachable(host, text.strip()[-300:] or "docker info failed")
+    if "error" in sections or "end" not in sections:
+        raise docker_unreachable(host, "\n".join(sections.get("error", [])) or text[-300:]
+                                 or "docker info failed")
     try:
         member = parse_swarm("\n".join(sections.get("info", [])),
                              "\n".join(sections.get("record", [])))

@@ -107,7 +107,7 @@ def test_swarm_address_is_checked_like_an_address(errors):
 
 def test_the_overlay_keeps_a_block_below_the_tester_for_swarms_endpoints(load):
     spec = load(base_doc(hosts=LABS))
-    assert (spec.network.driver, spec.network.endpoint_range) == ("overlay", "172.28.0.240/29")
+    assert (spec.network.driver, spec.network.endpoint_range) == ("overlay", "172.28.0.224/28")
     assert load(base_doc(), "one.yml").network.driver == "bridge"
     more = load(base_doc(count=6, hosts=LABS), "six.yml")  # a node more: the range stays
     assert more.network.endpoint_range == spec.network.endpoint_range
@@ -115,9 +115,9 @@ def test_the_overlay_keeps_a_block_below_the_tester_for_swarms_endpoints(load):
 
 def test_a_node_address_in_the_endpoint_range_is_refused(errors):
     doc = base_doc(hosts=LABS)
-    doc["nodes"][2]["address"] = "172.28.0.242"
+    doc["nodes"][2]["address"] = "172.28.0.226"
     text = str(errors(doc))
-    assert "nodes[2].address: node3's address 172.28.0.242 is in 172.28.0.240/29, the range " \
+    assert "nodes[2].address: node3's address 172.28.0.226 is in 172.28.0.224/28, the range " \
            "the overlay network keeps for Swarm's endpoints" in text
 
 

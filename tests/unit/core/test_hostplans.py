@@ -50,7 +50,7 @@ def test_each_host_gets_its_own_containers_and_only_the_first_creates_the_networ
     assert not any(line.startswith("create-network") for h in ("lab2", "lab3")
                    for line in plans[h])
     network = three["lab1"].network
-    assert (network.driver, network.ip_range) == ("overlay", "172.28.0.240/29")
+    assert (network.driver, network.ip_range) == ("overlay", "172.28.0.224/28")
 
 
 def test_a_converged_cluster_plans_nothing_anywhere(three):

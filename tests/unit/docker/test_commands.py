@@ -385,3 +385,65 @@ def test_parse_failures_on_sample_output():
 def test_parse_failures_of_clean_output_is_empty():
     assert parse_failures("") == {}
     assert parse_failures("all fine\n") == {}
+
+
+FLAKY_DOCKER = """#!/bin/sh
+# Fails `start NAME` with $NAME's scripted answers (one per line of $STATE/NAME), then succeeds.
+echo "$*" >> "$STATE/calls"
+if [ "$1" = start ] && [ -s "$STATE/$2" ]; then
+  head -n 1 "$STATE/$2" >&2; sed -i 1d "$STATE/$2"; exit 1
+fi
+if [ "$1" = create ] && [ -s "$STATE/$2" ]; then head -n 1 "$STATE/$2" >&2; exit 1; fi
+exit 0
+"""
+
+
+@pytest.fixture
+def flaky_docker(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("docker", FLAKY_DOCKER), ("sleep", "#!/bin/sh\necho \"$1\" >> "
+                                                           "\"$STATE/sleeps\"\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(tmp_path)}
+
+    def run(units, answers):
+        for name, lines in answers.items():
+            (tmp_path / name).write_text("".join(f"{line}\n" for line in lines))
+        result = subprocess.run(["bash", "-s"], input=parallel_script(units, 4), env=env,
+                                capture_output=True, text=True, timeout=30)
+        calls = (tmp_path / "calls").read_text().splitlines()
+        sleeps = (tmp_path / "sleeps").read_text().split() if (tmp_path / "sleeps").exists() \
+            else []
+        return result, calls, sleeps
+    return run
+
+
+def test_a_start_that_meets_a_swarm_catching_up_is_asked_again(flaky_docker):
+    not_found = "Error response from daemon: network 3oj6mm5 not found"
+    result, calls, sleeps = flaky_docker(
+        [("ci_node1", [["docker", "start", "ci_node1"]])], {"ci_node1": [not_found] * 2})
+    assert result.returncode == 0, result.stdout
+    assert calls == ["start ci_node1"] * 3 and sleeps == ["1", "2"]
+
+
+def test_a_start_that_keeps_failing_or_fails_otherwise_gives_up(flaky_docker):
+    deadline = "attaching to network failed, make sure your network options are correct and " \
+               "check manager logs: context deadline exceeded"
+    result, calls, sleeps = flaky_docker(
+        [("ci_node1", [["docker", "start", "ci_node1"]]),
+         ("ci_node2", [["docker", "start", "ci_node2"]])],
+        {"ci_node1": [deadline] * 9, "ci_node2": ["Error response from daemon: no such file"]})
+    assert result.returncode == 1
+    failures = parse_failures(result.stdout)
+    assert failures == {"ci_node1": deadline,
+                        "ci_node2": "Error response from daemon: no such file"}
+    assert calls.count("start ci_node1") == 5 and calls.count("start ci_node2") == 1
+    assert sorted(sleeps) == ["1", "2", "3", "4"]
+
+
+def test_only_idempotent_commands_are_asked_again(flaky_docker):
+    result, calls, _ = flaky_docker([("ci_node1", [["docker", "create", "ci_node1"]])],
+                                    {"ci_node1": ["network abc not found"]})
+    assert result.returncode == 1 and calls == ["create ci_node1"]
