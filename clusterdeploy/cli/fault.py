@@ -127,6 +127,10 @@ def definition(args: argparse.Namespace) -> FaultDef:
 
 def fault(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
+    if spec.spans_hosts:
+        raise ClusterDeployError(f"{spec.display}: fault injection works on a cluster on one "
+                                 f"host; cluster {spec.name} spans {len(spec.hosts)} (deploy "
+                                 f"a copy with one entry in hosts: to break it on purpose)")
     if args.fault == "list":
         return list_faults(spec, args)
     host = spec.hosts[0]

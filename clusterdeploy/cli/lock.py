@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..clusterspec import load_spec
+from ..core.desired import host_state_dir
 from ..docker.engine import Engine
 from ..docker.lock import lock_dir, parse_holder, remove_script, show_script
 from ..errors import DeployError, on_host
@@ -24,8 +25,9 @@ def add(sub: Any) -> None:
 
 def lock(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    directory = lock_dir(args.state_dir, spec.name)
     for host in spec.hosts:
+        directory = lock_dir(host_state_dir(args.state_dir, host.name, spec.spans_hosts),
+                             spec.name)
         with Engine(host) as engine:
             _, text = engine.run(show_script(directory))
             holder = parse_holder(text.strip())

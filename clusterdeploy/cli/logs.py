@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..core.desired import faults_dir
+from ..core.desired import faults_dir, host_state_dir
 from ..docker.engine import Engine
-from ..docker.logs import collect_logs
+from ..docker.logs import LogSource, collect_from
 from ..lifecycle.follow import Output, show
 from ..lifecycle.logview import Printer, Style
 from ..lifecycle.nodes import resolve
@@ -75,12 +76,16 @@ def logs(args: argparse.Namespace) -> int:
 
 def collect(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    host = spec.hosts[0]
-    with Engine(host) as engine:
-        run_dir = collect_logs(engine, spec.name, spec.logs_dir,
-                               faults_dir=faults_dir(spec.name, args.state_dir))
+    with contextlib.ExitStack() as stack:
+        sources = [LogSource(stack.enter_context(Engine(host)),
+                             host.name if spec.spans_hosts else "",
+                             faults_dir(spec.name, host_state_dir(args.state_dir, host.name,
+                                                                  spec.spans_hosts)))
+                   for host in spec.hosts]
+        run_dir = collect_from(sources, spec.name, spec.logs_dir)
     if run_dir is None:
-        print(f"cluster {spec.name} has no containers on {host.name}", file=sys.stderr)
+        where = ", ".join(h.name for h in spec.hosts)
+        print(f"cluster {spec.name} has no containers on {where}", file=sys.stderr)
         return 1
     print(run_dir)
     print(f"report: {try_write_report(run_dir)}", file=sys.stderr)

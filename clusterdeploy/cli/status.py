@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..lifecycle.status import observe_and_desire, render_json, render_table, status_rows
+from ..lifecycle.status import cluster_rows, cluster_status, render_json, render_table
 from .options import add_spec, add_state_dir
 
 
@@ -22,7 +22,8 @@ def add(sub: Any) -> None:
 
 def status(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    observed, desired, sizes = observe_and_desire(spec, args.state_dir)
-    rows = status_rows(observed, desired, sizes)
-    print(render_json(rows) if args.json else render_table(rows, observed))
+    parts = cluster_status(spec, args.state_dir)
+    rows = cluster_rows(spec, parts)
+    faults = parts[0].observed if not spec.spans_hosts else None  # faults: one host only
+    print(render_json(rows) if args.json else render_table(rows, faults))
     return 0

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from ..errors import Problem
 from .faults import schedule_problems
 from .hostchecks import check_hosts, check_overlay
+from .limits import check_limits
 from .model import Member, Spec
 from .ports import ANY_ADDRESS, PortMapping
 from .schema import definition
-from .sizes import parse_size
 
 
 def semantic_problems(spec: Spec) -> list[Problem]:
@@ -259,33 +259,13 @@ def check_templates(spec: Spec) -> list[Problem]:
     return problems
 
 
-MIN_MEMORY = 6 << 20  # Docker refuses less ("Minimum memory limit allowed is 6MB")
-
-
-def check_limits(spec: Spec) -> list[Problem]:
-    """Limits a Docker engine refuses: memory under 6m, swap under memory, soft over hard."""
-    problems = []
-    for member in spec.members:
-        settings = member.settings
-        where = member.path
-        memory = parse_size(settings["memory"]) if "memory" in settings else None
-        if memory is not None and memory < MIN_MEMORY:
-            problems.append(Problem(f"{where}.memory", f"{settings['memory']} is under 6m, "
-                                    "the least a Docker engine allows", "give at least 6m"))
-        swap = settings.get("memory_swap")
-        if swap is not None and swap != "-1" and (memory is None or parse_size(swap) < memory):
-            problems.append(Problem(f"{where}.memory_swap", f"{swap} needs a memory limit no "
-                                    "larger than it", "set memory, at most memory_swap, or "
-                                    "use -1 for unlimited swap"))
-        for name, limit in (settings.get("ulimits") or {}).items():
-            if isinstance(limit, dict) and limit["soft"] > limit["hard"] >= 0:
-                problems.append(Problem(f"{where}.ulimits.{name}", f"soft {limit['soft']} is "
-                                        f"over hard {limit['hard']}", "make soft <= hard"))
-    return sorted(set(problems))
-
-
 def check_faults(spec: Spec) -> list[Problem]:
-    """Each scheduled fault names nodes of the cluster, in groups that make sense."""
+    """Each scheduled fault names nodes of the cluster, in groups that make sense; faults
+    need a cluster on one host (their helper joins each node's network namespace there)."""
+    if spec.faults.schedule and spec.spans_hosts:
+        return [Problem("faults.schedule", f"fault injection works on a cluster on one host; "
+                        f"this one spans {len(spec.hosts)}",
+                        "remove faults.schedule, or list one host")]
     return schedule_problems(spec.faults, [m.name for m in spec.members])
 
 

@@ -22,7 +22,7 @@ import json
 import os
 import posixpath
 import shlex
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core import labels
 from .engine import Engine
-from .runfacts import run_facts
+from .runfacts import merge_facts, run_facts
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -146,6 +146,17 @@ def nemesis_lines(engine: Engine, faults_dir: str, since: str = "") -> list[LogL
     return lines
 
 
+@dataclass(frozen=True)
+class LogSource:
+    """One Docker host's part of a collection: its engine, the name its lines carry ("" for
+    a cluster on one host: lines without a host), its fault journal, its recorded events."""
+
+    engine: Engine
+    host: str = ""
+    faults_dir: str = ""
+    events: dict[str, Any] | None = None
+
+
 def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
                  only: Collection[str] | None = None, label: str = "",
                  events: dict[str, Any] | None = None, faults_dir: str = "") -> Path | None:
@@ -153,24 +164,46 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
     folder, with the nemesis lines of the fault journal in `faults_dir`; None when there is no
     container. `events`: the run's, as an EventRecorder recorded them (else what the engine
     still holds)."""
-    containers = [c for c in engine.cluster_containers(cluster) if only is None or c.id in only]
-    if not containers:
-        return None
+    return collect_from([LogSource(engine, "", faults_dir, events)], cluster, logs_dir, only,
+                        label)
+
+
+def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
+                 ) -> tuple[LogSource, list[Container], list[tuple[str, list[LogLine],
+                                                                 dict[str, Any]]]]:
+    containers = [c for c in source.engine.cluster_containers(cluster)
+                  if only is None or c.id in only]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(_read, containers))
-    oldest = min(str(c.attrs.get("Created", "")) for c in containers)
-    nemesis = nemesis_lines(engine, faults_dir, oldest)
+        return source, containers, list(pool.map(_read, containers))
+
+
+def collect_from(sources: Sequence[LogSource], cluster: str, logs_dir: Path,
+                 only: Collection[str] | None = None, label: str = "") -> Path | None:
+    """One folder with the logs of every host's containers (read at once): each container's
+    file, `cluster.log` merged by Docker's timestamps (the order across hosts is as good as
+    their clocks), each line naming its container and, over several hosts, its host."""
+    with ThreadPoolExecutor(max_workers=max(1, len(sources))) as pool:
+        read = list(pool.map(lambda s: _read_source(s, cluster, only), sources))
+    if not any(containers for _, containers, _ in read):
+        return None
     run_dir = new_run_dir(logs_dir, label=label)
     merged: list[LogLine] = []
     summary: dict[str, Any] = {}
-    for name, lines, info in results:
-        with private_file(run_dir / f"{name}.log") as out:
-            for line in lines:
-                out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
-        merged += [LogLine(line.docker_time, {"container": name, **line.record})
-                   for line in lines]
-        summary[name] = {**info, "log_lines": len(lines)}
+    nemesis: list[LogLine] = []
+    for source, containers, results in read:
+        where = {"host": source.host} if source.host else {}
+        for name, lines, info in results:
+            with private_file(run_dir / f"{name}.log") as out:
+                for line in lines:
+                    out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
+            merged += [LogLine(line.docker_time, {"container": name, **where, **line.record})
+                       for line in lines]
+            summary[name] = {**info, **where, "log_lines": len(lines)}
+        if containers:
+            oldest = min(str(c.attrs.get("Created", "")) for c in containers)
+            nemesis += nemesis_lines(source.engine, source.faults_dir, oldest)
     if nemesis:
+        nemesis.sort(key=lambda line: line.docker_time)
         with private_file(run_dir / NEMESIS_LOG) as out:
             for line in nemesis:
                 out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
@@ -181,7 +214,9 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
             out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
     with private_file(run_dir / "summary.json") as out:
         out.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    for name, value in run_facts(engine, cluster, containers, events).items():
+    facts = [(s.host, run_facts(s.engine, cluster, containers, s.events))
+             for s, containers, _ in read if containers]
+    for name, value in merge_facts(facts).items():
         with private_file(run_dir / name) as out:
             out.write(json.dumps(value, indent=1, sort_keys=True) + "\n")
     if not label:  # a deploy's copy of what it removes is no "latest" collection

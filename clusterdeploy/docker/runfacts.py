@@ -201,3 +201,25 @@ def run_facts(engine: Engine, cluster: str, containers: Sequence[Container],
                          "containers": [container_shape(c) for c in containers]},
         "events.json": recorded,
     }
+
+
+def merge_facts(facts: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The run facts of several hosts as one (host name, its run_facts() per host): every
+    container and event names its host; events.json is complete when every host's was. One
+    host (named "") gives its facts unchanged."""
+    if len(facts) == 1 and not facts[0][0]:
+        return facts[0][1]
+    hosts = [host for host, _ in facts]
+    clusters = [f["cluster.json"] for _, f in facts]
+    events = [f["events.json"] for _, f in facts]
+    return {
+        "cluster.json": {**clusters[0], "host": ", ".join(hosts), "hosts": hosts,
+                         "containers": [{**c, "host": host} for host, f in facts
+                                        for c in f["cluster.json"]["containers"]]},
+        "events.json": {**events[0], "since": min(e["since"] for e in events),
+                        "until": max(e["until"] for e in events),
+                        "complete": all(e["complete"] for e in events),
+                        "events": sorted(({**e, "host": host} for host, f in facts
+                                          for e in f["events.json"]["events"]),
+                                         key=_key)},
+    }

@@ -20,6 +20,7 @@ from docker.errors import APIError
 
 from ..clusterspec import Host, Member, Spec
 from ..core import labels
+from ..core.desired import host_state_dir
 from ..docker.engine import Engine
 from ..docker.errors import explain
 from ..docker.lock import ClusterLock, Holder, command_line, lock_dir
@@ -50,8 +51,8 @@ def resolve(spec: Spec, names: Sequence[str]) -> list[Member]:
 
 
 def host_of(spec: Spec, member: Member) -> Host:
-    """The Docker host a member runs on: the one place that decides it."""
-    return spec.hosts[0]
+    """The Docker host a member runs on (placed by the spec: clusterspec/placement.py)."""
+    return spec.host(member.host)
 
 
 def by_host(spec: Spec, members: Sequence[Member]) -> dict[Host, list[Member]]:
@@ -82,7 +83,8 @@ def say(message: str) -> None:
 @contextlib.contextmanager
 def cluster_lock(engine: Engine, spec: Spec, state_dir: str, timeout: float) -> Iterator[None]:
     """The cluster's deploy lock on the engine's host, held for the block."""
-    lock = ClusterLock(engine.run, engine.name, lock_dir(state_dir, spec.name),
+    here = host_state_dir(state_dir, engine.name, spec.spans_hosts)
+    lock = ClusterLock(engine.run, engine.name, lock_dir(here, spec.name),
                        Holder.here(command_line()))
     lock.acquire(timeout, say=say)
     try:

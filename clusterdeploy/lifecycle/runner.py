@@ -7,18 +7,20 @@ when interrupted before the suite finished, the deploy's when the deploy failed.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
 from ..clusterspec import Spec
+from ..core.desired import host_state_dir
 from ..docker.engine import Engine
 from ..docker.lock import DEFAULT_TIMEOUT, TOKEN_ENV, ClusterLock, Holder, command_line, lock_dir
-from ..docker.logs import collect_logs
+from ..docker.logs import LogSource, collect_from
 from ..docker.runfacts import EventRecorder
 from ..errors import ClusterDeployError
 from ..report import try_write_report
@@ -102,17 +104,23 @@ def run_suite(engine: Engine, spec: Spec, interrupts: Interrupts,
     return result.get("code", 1)
 
 
-def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
+def shutdown_and_collect(engines: Mapping[str, Engine], spec: Spec, interrupts: Interrupts,
                          transcript: Transcript, nemesis: Nemesis,
-                         events: EventRecorder | None = None) -> None:
-    containers = engine.cluster_containers(spec.name)
+                         events: Mapping[str, EventRecorder] | None = None) -> None:
+    """Stop every container of every host at once, then collect all their logs into one
+    folder."""
+    containers = [c for engine in engines.values() for c in engine.cluster_containers(spec.name)]
     grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
     mode = "forced" if interrupts.force.is_set() else "graceful"
-    say(f"{mode} shutdown of {len(containers)} containers")
+    where = f" on {len(engines)} hosts" if spec.spans_hosts else ""
+    say(f"{mode} shutdown of {len(containers)} containers{where}")
     endings = stop_all(containers, grace, interrupts.force)
-    run_dir = collect_logs(engine, spec.name, spec.logs_dir,
-                           events=events.stop() if events else None,
-                           faults_dir=nemesis.executor.directory)
+    tester_host = spec.tester.member.host
+    run_dir = collect_from([LogSource(
+        engine, name if spec.spans_hosts else "",
+        nemesis.executor.directory if name == tester_host else "",
+        events[name].stop() if events else None) for name, engine in engines.items()],
+        spec.name, spec.logs_dir)
     if run_dir and transcript:
         transcript.write(run_dir)
     nemesis.write(run_dir)
@@ -126,27 +134,33 @@ def shutdown_and_collect(engine: Engine, spec: Spec, interrupts: Interrupts,
 
 def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = (),
         lock_timeout: float = DEFAULT_TIMEOUT, seed: int | None = None) -> int:
-    """The whole loop, holding the cluster's lock from the deploy to the last log line."""
+    """The whole loop, holding the cluster's lock on every host from the deploy to the last
+    log line (the deploy, a child process, inherits them by the holder's token)."""
     interrupts = Interrupts()
     interrupts.install()
-    host = spec.hosts[0]
-    with Engine(host) as engine:
-        lock = ClusterLock(engine.run, host.name, lock_dir(state_dir, spec.name),
-                           Holder.here(command_line()))
-        lock.acquire(lock_timeout, say=say)
-        events = EventRecorder(engine, spec.name).start()
-        try:
-            code = deploy(spec, pyinfra_args, interrupts, lock.holder.token)
-            nemesis = Nemesis(engine, spec, state_dir, say, seed,
-                              by=lock.holder.describe().split(" since ")[0])
-            return _after_deploy(engine, spec, once, code, interrupts, nemesis, events)
-        finally:
-            events.close()
-            lock.release()
+    holder = Holder.here(command_line())
+    with contextlib.ExitStack() as stack:
+        engines = {h.name: stack.enter_context(Engine(h)) for h in spec.hosts}
+        for host in spec.hosts:
+            lock = ClusterLock(engines[host.name].run, host.name, lock_dir(
+                host_state_dir(state_dir, host.name, spec.spans_hosts), spec.name), holder)
+            lock.acquire(lock_timeout, say=say)
+            stack.callback(lock.release)
+        events = {name: EventRecorder(engine, spec.name).start()
+                  for name, engine in engines.items()}
+        for recorder in events.values():
+            stack.callback(recorder.close)
+        code = deploy(spec, pyinfra_args, interrupts, holder.token)
+        tester_host = spec.tester.member.host
+        nemesis = Nemesis(engines[tester_host], spec,
+                          host_state_dir(state_dir, tester_host, spec.spans_hosts), say, seed,
+                          by=holder.describe().split(" since ")[0])
+        return _after_deploy(engines, spec, once, code, interrupts, nemesis, events)
 
 
 def _suite_with_faults(engine: Engine, spec: Spec, interrupts: Interrupts,
                        transcript: Transcript, nemesis: Nemesis) -> int | None:
+    # `engine`: the tester's host
     """The suite while the schedule's faults come and go; healed however it ends."""
     try:
         nemesis.prepare()
@@ -160,9 +174,10 @@ def _suite_with_faults(engine: Engine, spec: Spec, interrupts: Interrupts,
         nemesis.finish()
 
 
-def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
+def _after_deploy(engines: Mapping[str, Engine], spec: Spec, once: bool, code: int,
                   interrupts: Interrupts, nemesis: Nemesis,
-                  events: EventRecorder | None = None) -> int:
+                  events: Mapping[str, EventRecorder] | None = None) -> int:
+    engine = engines[spec.tester.member.host]
     transcript = Transcript()
     if code != 0:
         say(f"deploy failed (exit {code})")
@@ -177,5 +192,5 @@ def _after_deploy(engine: Engine, spec: Spec, once: bool, code: int,
             say(f"cluster {spec.name} is up; Ctrl+C to shut down (twice to force)")
             while not interrupts.stop.wait(0.5):
                 pass
-    shutdown_and_collect(engine, spec, interrupts, transcript, nemesis, events)
+    shutdown_and_collect(engines, spec, interrupts, transcript, nemesis, events)
     return result

@@ -8,13 +8,22 @@ followed by a line per active fault.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from ..clusterspec import Spec
+from ..clusterspec import Host, Spec
 from ..core import labels
 from ..core.changes import describe_change, drift
-from ..core.desired import DesiredContainer, DesiredState, desired_state, faults_dir, files_root
+from ..core.desired import (
+    DesiredContainer,
+    DesiredState,
+    desired_state,
+    faults_dir,
+    files_root,
+    host_state_dir,
+)
 from ..core.observed import ObservedFault, ObservedState
 from ..core.render import render_cluster
 from ..docker.engine import Engine, build_image_ids
@@ -33,22 +42,60 @@ class StatusRow:
     volumes: str
     drift: str
     faults: list[str] = field(default_factory=list)  # ids of the active faults on it
+    host: str = ""  # the Docker host it runs on (over several hosts)
 
 
-def observe_and_desire(spec: Spec, state_dir: str,
+@dataclass(frozen=True)
+class HostStatus:
+    """One host's part: what runs there, what a deploy there would want, volume sizes."""
+
+    host: Host
+    observed: ObservedState
+    desired: DesiredState
+    sizes: dict[str, int]
+
+
+def observe_and_desire(spec: Spec, state_dir: str, host: Host | None = None,
                        ) -> tuple[ObservedState, DesiredState, dict[str, int]]:
-    """What runs on the spec's host, what a deploy there would want, and the size of each
-    volume (bytes, by name)."""
-    host = spec.hosts[0]
+    """What runs on a host of the spec (the first by default), what a deploy there would want
+    (its own part, over several hosts), and the size of each volume (bytes, by name)."""
+    host = host or spec.hosts[0]
+    here = host_state_dir(state_dir, host.name, spec.spans_hosts)
     with Engine(host) as engine:
-        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, state_dir),
-                                  faults_dir(spec.name, state_dir))
+        observed = engine.observe(spec.name, spec.network.name, files_root(spec.name, here),
+                                  faults_dir(spec.name, here))
         sizes = engine.volume_sizes() if any(v.cluster == spec.name
                                              for v in observed.volumes.values()) else {}
-    desired = desired_state(spec, render_cluster(spec), state_dir,
+    desired = desired_state(spec, render_cluster(spec), here,
                             build_ids=build_image_ids(host, observed.images),
-                            host_ids=observed.images, shipped=host.ships_images)
+                            host_ids=observed.images, shipped=host.ships_images,
+                            host=host.name if spec.spans_hosts else None)
     return observed, desired, sizes
+
+
+def cluster_status(spec: Spec, state_dir: str) -> list[HostStatus]:
+    """Every host's part, read at once."""
+    def read(host: Host) -> HostStatus:
+        return HostStatus(host, *observe_and_desire(spec, state_dir, host))
+
+    with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
+        return list(pool.map(read, spec.hosts))
+
+
+def cluster_rows(spec: Spec, parts: list[HostStatus]) -> list[StatusRow]:
+    """The rows of every host; over several hosts each names its host, and a container on
+    another host than the spec's says where it belongs."""
+    if not spec.spans_hosts:
+        return status_rows(parts[0].observed, parts[0].desired, parts[0].sizes)
+    placed = {m.container_name: m.host for m in spec.members}
+    rows = []
+    for part in parts:
+        for row in status_rows(part.observed, part.desired, part.sizes):
+            if row.drift == "not in the spec" and row.container in placed:
+                row = dataclasses.replace(row, drift=f"the spec puts it on "
+                                                     f"{placed[row.container]}")
+            rows.append(dataclasses.replace(row, host=part.host.name))
+    return rows
 
 
 def _size(count: int) -> str:
@@ -105,6 +152,10 @@ def render_table(rows: list[StatusRow], observed: ObservedState | None = None) -
     headers = ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS", "HOST PORT", "IMAGE",
                "VOLUMES", "DRIFT"]
     table = [headers] + [list(asdict(r).values())[:len(headers)] for r in rows]
+    if any(r.host for r in rows):  # over several hosts: where each runs, after its node
+        table = [[*row[:2], "HOST" if i == 0 else rows[i - 1].host, *row[2:]]
+                 for i, row in enumerate(table)]
+        headers = table[0]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
     lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in table]

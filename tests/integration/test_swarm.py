@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,21 +167,41 @@ def test_a_stopped_engine_fails_the_deploy_naming_it_and_leaves_the_others_alone
     assert f"recreate {NAME}_node1" in "\n".join(plan_lines(result, "h1"))
 
 
+def clusterdeploy(project: Project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "clusterdeploy", *args, "--spec",
+                           str(project.spec_path), "--state-dir", str(project.state_dir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_status_shows_every_host_and_what_runs_there(project: Project) -> None:
+    result = clusterdeploy(project, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["container"]: r for r in json.loads(result.stdout)}
+    assert {name: r["host"] for name, r in rows.items()} == {
+        f"{NAME}_node1": "h1", f"{NAME}_node2": "h2", f"{NAME}_node3": "h2",
+        f"{NAME}_node4": "h4", f"{NAME}_node5": "h1", f"{NAME}_node6": "h4",
+        f"{NAME}_tester": "h1"}
+    assert all(r["state"] == "running" and r["drift"] == "in sync" for r in rows.values()), rows
+    table = clusterdeploy(project, "status").stdout.splitlines()
+    assert table[0].split()[:3] == ["CONTAINER", "NODE", "HOST"]
+
+
 def test_run_once_collects_the_logs_of_every_host_into_one_folder(project: Project) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "clusterdeploy", "run", "--once", "--spec",
-         str(project.spec_path), "--state-dir", str(project.state_dir)],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    run_dir = next(line.split("logs: ", 1)[1].split(" (merged")[0]
-                   for line in (result.stdout + result.stderr).splitlines() if "logs: " in line)
-    summary = json.loads((project.root / run_dir / "summary.json").read_text()
-                         if not run_dir.startswith("/") else open(f"{run_dir}/summary.json").read())
-    assert sorted(summary) == sorted([f"{NAME}_node{i}" for i in range(1, 7)] + [f"{NAME}_tester"])
-    merged = open(f"{run_dir}/cluster.log").read()
-    for host in ("h1", "h2", "h4"):
-        assert f'"host": "{host}"' in merged
+    result = clusterdeploy(project, "run", "--once")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "graceful shutdown of 7 containers on 4 hosts" in output
+    run_dir = Path(next(line.split("logs: ", 1)[1].split(" (merged")[0]
+                        for line in output.splitlines() if "] logs: " in line))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert {name: s["host"] for name, s in summary.items()} == {
+        f"{NAME}_node1": "h1", f"{NAME}_node2": "h2", f"{NAME}_node3": "h2",
+        f"{NAME}_node4": "h4", f"{NAME}_node5": "h1", f"{NAME}_node6": "h4",
+        f"{NAME}_tester": "h1"}
+    lines = [json.loads(line) for line in (run_dir / "cluster.log").read_text().splitlines()]
+    assert {line["host"] for line in lines} == {"h1", "h2", "h4"}
+    assert all(s["exit_code"] is not None for s in summary.values())
 
 
 def test_teardown_removes_everything_and_leaves_the_swarm_as_it_found_it(

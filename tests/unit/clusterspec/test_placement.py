@@ -126,3 +126,10 @@ def test_a_subnet_without_room_for_the_endpoints_is_refused(errors):
     doc["network"]["subnet"] = "172.28.0.0/28"
     assert "network.subnet: subnet 172.28.0.0/28 is too small for an overlay over 3 hosts" in str(
         errors(doc))
+
+
+def test_scheduled_faults_need_a_cluster_on_one_host(errors):
+    doc = base_doc(hosts=LABS)
+    doc["faults"] = {"schedule": [{"fault": "pause", "nodes": "node1"}]}
+    assert "faults.schedule: fault injection works on a cluster on one host; this one spans 3" \
+        in str(errors(doc))
