@@ -37,7 +37,7 @@ def swarm_script(state_dir: str) -> str:
         f"out=$(docker info --format '{{{{json .Swarm}}}}' 2>&1) || {failed}",
         f'echo {q(MARK)}info; printf "%s\\n" "$out"',
         f"echo {q(MARK)}record; cat -- {q(record_path(state_dir))} 2>/dev/null",
-        'case "$out" in *\'"ControlAvailable":true\'*)',
+        'case "$out" in *\'"ControlAvailable":true\'*|*\'"ControlAvailable": true\'*)',
         f"  out=$(docker node ls -q 2>&1) || {failed}",
         f'  echo {q(MARK)}nodes; printf "%s\\n" "$out"',
         f"  out=$(docker network ls --filter driver=overlay --format {overlay_format} 2>&1) "
