@@ -13,6 +13,7 @@ after that phase.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -82,7 +83,21 @@ def pyinfra_host(host: Host) -> Any:
     return found
 
 
+OUT_OF_STEP = ("--limit", "--serial", "--no-wait")  # pyinfra flags that break the phases
+
+
+def check_flags(argv: list[str]) -> None:
+    """A cluster over several hosts needs every host, each phase on all before the next."""
+    used = [flag for flag in OUT_OF_STEP if any(a == flag or a.startswith(f"{flag}=")
+                                                 for a in argv)]
+    if used:
+        raise DeployError(f"{' and '.join(used)}: a cluster over several hosts is deployed on "
+                          f"every host, each phase on all of them before the next (run "
+                          f"pyinfra without {' and '.join(used)})")
+
+
 def _views(spec: Spec) -> dict[str, HostView]:
+    check_flags(sys.argv)
     pyhosts = {h.name: pyinfra_host(h) for h in spec.hosts}
     for host in spec.hosts:
         lock(spec, host, pyhosts[host.name])

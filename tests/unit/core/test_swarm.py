@@ -184,3 +184,14 @@ def test_the_join_token_and_address_come_from_the_managers_own_words():
             "    docker swarm join --token SWMTKN-1-abc-def 10.250.3.11:2377\n\n")
     assert parse_join(text) == ("SWMTKN-1-abc-def", "10.250.3.11:2377")
     assert parse_join("Error response from daemon: This node is not a swarm manager.") is None
+
+
+@pytest.mark.parametrize(("flag", "argv"), [
+    ("--limit", ["pyinfra", "inventory.py", "deploy.py", "--limit", "h1"]),
+    ("--serial", ["pyinfra", "--serial", "inventory.py", "deploy.py"]),
+    ("--no-wait", ["pyinfra", "--no-wait=true", "inventory.py", "deploy.py"])])
+def test_pyinfra_flags_that_break_the_phases_are_refused(flag, argv):
+    from clusterdeploy.deploy.spread import check_flags
+    with pytest.raises(DeployError, match=f"^{flag}: a cluster over several hosts is deployed"):
+        check_flags(argv)
+    check_flags(["pyinfra", "-y", "inventory.py", "deploy.py"])
