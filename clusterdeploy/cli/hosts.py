@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..core.desired import hosts_block
+from ..core.hostsfile import hosts_block
 from .options import add_spec
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..clusterspec import HealthCheck, Member, PortMapping, Spec
 from .hashing import canonical_hash, sha256_bytes
+from .hostsfile import hosts_block
 from .images import MISSING, DesiredImage, desired_images, normalize_ref
 from .render import Rendered, RenderedFile, render_bootstrap
 
@@ -147,17 +148,6 @@ class DesiredBootstrap:
     when: str  # created | recreated | always
     record_path: str  # on the host, once it succeeded: `record`
     record: bytes  # names the command: a changed command runs again
-
-
-def hosts_markers(cluster: str) -> tuple[str, str]:
-    """The lines around a cluster's block in /etc/hosts."""
-    return (f"# BEGIN clusterdeploy cluster {cluster}", f"# END clusterdeploy cluster {cluster}")
-
-
-def hosts_block(spec: Spec) -> str:
-    """The cluster's /etc/hosts block: each container's address and hostname."""
-    begin, end = hosts_markers(spec.name)
-    return "\n".join([begin, *(f"{m.address} {m.hostname}" for m in spec.members), end]) + "\n"
 
 
 @dataclass(frozen=True)

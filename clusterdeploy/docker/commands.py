@@ -14,8 +14,9 @@ import shlex
 from collections.abc import Sequence
 
 from ..core import labels
-from ..core.desired import DesiredContainer, DesiredNetwork, DesiredVolume, hosts_markers
+from ..core.desired import DesiredContainer, DesiredNetwork, DesiredVolume
 from ..core.hashing import canonical_json
+from ..core.hostsfile import hosts_markers
 from ..core.images import DesiredImage
 from ..core.ownership import MARKER
 from ..core.render import RenderedFile

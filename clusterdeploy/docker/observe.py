@@ -21,7 +21,7 @@ from typing import Any
 
 from ..clusterspec.ports import ANY_ADDRESS, PortMapping
 from ..core import labels
-from ..core.desired import hosts_markers
+from ..core.hostsfile import hosts_markers
 from ..core.observed import (
     Attachment,
     ObservedContainer,
