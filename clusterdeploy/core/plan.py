@@ -10,6 +10,7 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from . import labels
 from .actions import (
     Action,
     Bootstrap,
@@ -34,7 +35,7 @@ from .desired import DesiredState
 from .hashing import sha256_bytes
 from .images import DesiredImage
 from .networkplan import plan_local_networks, plan_network
-from .observed import ObservedState
+from .observed import ObservedContainer, ObservedState
 from .ownership import check_ownership, is_ours
 
 
@@ -62,8 +63,8 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
     owned = {c.name: c for c in observed.containers}
     wanted = {c.name for c in desired.containers}
     moved_out, moved_in = elsewhere.moved_out, elsewhere.moved_in
-    removed = [Remove(cause=f"moved from {host} to {moved_out[name]}" if name in moved_out
-                      else "no longer in the spec", container=owned[name])
+    removed = [Remove(cause=_moved(host, moved_out[name], owned[name], observed)
+                      if name in moved_out else "no longer in the spec", container=owned[name])
                for name in sorted(owned) if name not in wanted]
     actions += removed
     gone = {a.container.name for a in removed}
@@ -74,7 +75,7 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
                                                                    gone)
         recreated_network = recreated_network or elsewhere.network_recreated
     actions += network_actions
-    actions += _volume_actions(desired, observed)
+    actions += _volume_actions(desired, observed, moved_in)
 
     container_actions: list[Create | Recreate | Start] = []
     for container in desired.containers:
@@ -196,14 +197,28 @@ def all_volumes_new(desired: DesiredState, observed: ObservedState) -> bool:
     return bool(desired.volumes) and all(v.name not in observed.volumes for v in desired.volumes)
 
 
+def _moved(host: str, target: str, container: ObservedContainer,
+           observed: ObservedState) -> str:
+    """The cause of removing a node that moves to another host, naming the data it leaves."""
+    kept = sorted(name for name, v in observed.volumes.items()
+                  if v.keep and v.labels.get(labels.MEMBER) == container.member
+                  and v.cluster == container.labels.get(labels.CLUSTER))
+    stays = (f" (its volume{'s' if len(kept) > 1 else ''} {', '.join(kept)} "
+             f"stay{'' if len(kept) > 1 else 's'} on {host})") if kept else ""
+    return f"moved from {host} to {target}{stays}"
+
+
 def _volume_actions(desired: DesiredState, observed: ObservedState,
-                    ) -> list[CreateVolume | RemoveVolume]:
+                    moved_in: Mapping[str, str]) -> list[CreateVolume | RemoveVolume]:
     """Data volumes: made before their containers, kept when a node goes (unless the volume
-    says `keep: false`): a node's data outlives its container."""
+    says `keep: false`): a node's data outlives its container, and stays on its host when the
+    node moves to another."""
     wanted = {v.name for v in desired.volumes}
+    origin = {c.member: moved_in[c.name] for c in desired.containers if c.name in moved_in}
     actions: list[CreateVolume | RemoveVolume] = [
-        CreateVolume(cause="missing", volume=v) for v in desired.volumes
-        if v.name not in observed.volumes]
+        CreateVolume(cause=f"missing (its node moved here from {origin[v.member]}, whose data "
+                           f"stays there)" if v.member in origin else "missing", volume=v)
+        for v in desired.volumes if v.name not in observed.volumes]
     actions += [RemoveVolume(cause="no longer in the spec (keep: false)", volume=v)
                 for name, v in sorted(observed.volumes.items())
                 if v.cluster == desired.cluster and name not in wanted and not v.keep]

@@ -106,3 +106,24 @@ def test_the_bootstrap_runs_on_its_containers_host_when_nodes_elsewhere_are_new(
     plans = texts(plan_hosts(desired, observed, "lab1"))
     assert plans["lab1"] == ["bootstrap ci_tester: nodes were (re)created"]
     assert not any("bootstrap" in line for line in plans["lab2"] + plans["lab3"])
+
+
+def test_a_moved_nodes_data_volume_stays_behind_and_the_plan_says_so(load):
+    from clusterdeploy.core import labels
+    from clusterdeploy.core.observed import ObservedVolume
+    doc = base_doc(hosts=LABS)
+    doc["defaults"]["volumes"] = [{"name": "data", "path": "/var/lib/db"}]
+    before = per_host(load(doc, "vol.yml"))
+    doc["nodes"][2]["host"] = "lab2"
+    after = per_host(load(doc, "moved.yml"))
+    observed = converged(before)
+    for host, desired in before.items():
+        observed[host] = dataclasses.replace(observed[host], volumes={
+            v.name: ObservedVolume(v.name, {labels.CLUSTER: "ci", labels.MEMBER: v.member,
+                                            labels.KEEP: "true"}) for v in desired.volumes})
+    plans = texts(plan_hosts(after, observed, "lab1"))
+    assert "remove ci_node3: moved from lab3 to lab2 (its volume ci_node3_data stays on lab3)" \
+        in plans["lab3"]
+    assert "create-volume ci_node3_data: missing (its node moved here from lab3, whose data " \
+           "stays there)" in plans["lab2"]
+    assert not any(line.startswith("remove-volume") for line in plans["lab3"])
