@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
@@ -24,6 +23,7 @@ from pyinfra.connectors.ssh import SSHConnector
 from ..core.dockerignore import context_files
 from ..core.images import DesiredImage
 from ..docker import commands
+from ..docker.buildcontext import open_context
 from ..docker.engine import Engine
 from ..docker.errors import build_failure
 from .progress import BuildProgress, Progress, elapsed, run_streaming
@@ -62,7 +62,7 @@ def context_tar(image: DesiredImage, destination: IO[bytes]) -> str:
         dockerfile = image.dockerfile.relative_to(image.context).as_posix()
     except ValueError:
         dockerfile = ".clusterdeploy.Dockerfile"
-    with tarfile.open(fileobj=destination, mode="w") as tar:
+    with open_context(destination) as tar:
         for rel in context_files(image.context):
             tar.add(image.context / rel, arcname=rel, recursive=False)
         if dockerfile not in tar.getnames():  # excluded by .dockerignore, or outside the context

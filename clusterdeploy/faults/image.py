@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import tarfile
 from collections.abc import Iterator, Mapping
 
 from ..core.hashing import canonical_hash
@@ -19,6 +18,7 @@ from ..core.images import (
     normalize_ref,
 )
 from ..docker import commands
+from ..docker.buildcontext import open_context
 from ..docker.engine import Engine
 from ..docker.errors import build_failure
 from ..errors import DeployError, on_host
@@ -51,7 +51,7 @@ def _build_here(engine: Engine, image: DesiredImage, where: str) -> None:
 
 def _context_tar(image: DesiredImage) -> Iterator[bytes]:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
+    with open_context(buffer) as tar:
         tar.add(image.dockerfile, arcname="Dockerfile")
     yield buffer.getvalue()
 
