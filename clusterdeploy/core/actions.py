@@ -109,6 +109,8 @@ class CollectLogs(Action):
     containers: tuple[ObservedContainer, ...]
     label: str  # names the run folder: "teardown", "deploy"
     faults_dir: str = ""  # its nemesis log is merged into the collection
+    latest: bool = True  # the folder becomes the logs' `latest`: a deploy's copy of what it
+    # replaces does not (`latest` stays the last run's or teardown's)
 
     @property
     def target(self) -> str:

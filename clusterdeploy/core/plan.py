@@ -130,7 +130,8 @@ def plan(desired: DesiredState, observed: ObservedState, host: str = "",
     if going:  # their logs outlive them: a crash a redeploy "repaired" can still be read
         actions.insert(0, CollectLogs(cause="before they are removed or replaced",
                                       containers=tuple(sorted(going, key=lambda c: c.name)),
-                                      label="deploy", faults_dir=desired.faults_dir))
+                                      label="deploy", faults_dir=desired.faults_dir,
+                                      latest=False))
     return actions
 
 

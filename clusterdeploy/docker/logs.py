@@ -159,13 +159,14 @@ class LogSource:
 
 def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
                  only: Collection[str] | None = None, label: str = "",
-                 events: dict[str, Any] | None = None, faults_dir: str = "") -> Path | None:
+                 events: dict[str, Any] | None = None, faults_dir: str = "",
+                 latest: bool = True) -> Path | None:
     """Write the cluster's containers' logs (those whose ID is in `only`, when given) into a new
     folder, with the nemesis lines of the fault journal in `faults_dir`; None when there is no
     container. `events`: the run's, as an EventRecorder recorded them (else what the engine
-    still holds)."""
+    still holds); `latest`: point the logs folder's `latest` link at it."""
     return collect_from([LogSource(engine, "", faults_dir, events)], cluster, logs_dir, only,
-                        label)
+                        label, latest)
 
 
 def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
@@ -178,7 +179,8 @@ def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
 
 
 def collect_from(sources: Sequence[LogSource], cluster: str, logs_dir: Path,
-                 only: Collection[str] | None = None, label: str = "") -> Path | None:
+                 only: Collection[str] | None = None, label: str = "",
+                 latest: bool = True) -> Path | None:
     """One folder with the logs of every host's containers (read at once): each container's
     file, `cluster.log` merged by Docker's timestamps (the order across hosts is as good as
     their clocks), each line naming its container and, over several hosts, its host."""
@@ -219,6 +221,6 @@ def collect_from(sources: Sequence[LogSource], cluster: str, logs_dir: Path,
     for name, value in merge_facts(facts).items():
         with private_file(run_dir / name) as out:
             out.write(json.dumps(value, indent=1, sort_keys=True) + "\n")
-    if not label:  # a deploy's copy of what it removes is no "latest" collection
+    if latest:
         _point_latest(logs_dir, run_dir)
     return run_dir

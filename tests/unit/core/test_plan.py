@@ -413,6 +413,13 @@ def test_logs_of_what_a_deploy_removes_or_replaces_are_collected_first(load, des
     assert str(collect) == "collect-logs 2 containers: before they are removed or replaced"
     assert [c.id for c in collect.containers] == [observed.container("ci_node1").id, extra.id]
     assert collect.label == "deploy"
+    assert not collect.latest  # `latest` stays the last run's or teardown's collection
+
+
+def test_a_teardown_s_collection_becomes_the_latest(desired):
+    collect = plan_teardown("ci", observed_from(desired), FILES)[0]
+    assert (str(collect), collect.label, collect.latest) == (
+        "collect-logs 6 containers: teardown", "teardown", True)
 
 
 # --- data volumes, the bootstrap, /etc/hosts ----------------------------------------------------
