@@ -393,7 +393,7 @@ def test_the_same_seed_writes_the_same_concrete_schedule(project: Project,
     scheduled(project, [{"fault": "partition", "shape": "halves", "every": "2s", "times": 2,
                          "for": "1s"},
                         {"fault": "partition", "shape": "majority-ring", "at": "4s",
-                         "for": "1s"}], ["sleep", "12"], seed=1234)
+                         "for": "1s"}], ["sleep", "20"], seed=1234)
     written = []
     for extra in ([], ["--seed", "1234"]):  # the spec's seed, then the same one as an option
         result = cli(project, "run", "--once", *extra, timeout=600)

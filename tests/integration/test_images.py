@@ -105,7 +105,7 @@ def test_go_unit_tests_pass_in_the_builder_image(engine: None) -> None:
     from .conftest import REPO
     result = docker("run", "--rm", "-v", f"{REPO / 'cmd'}:/src:ro", "-w", "/src",
                     "-e", "GOCACHE=/tmp/gocache", "-e", "GOFLAGS=-buildvcs=false",
-                    "go-builder:latest", "go", "test", "./...", check=False, timeout=300)
+                    "go-builder:latest", "go", "test", "./...", check=False, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout
 

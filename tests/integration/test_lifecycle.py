@@ -190,7 +190,7 @@ def test_status_shows_a_stopped_node_and_a_drifted_node(project: Project) -> Non
                             str(project.spec_path), "--state-dir", str(project.state_dir)],
                            cwd=REPO, capture_output=True, text=True).stdout
     assert table.splitlines()[0].split() == ["CONTAINER", "NODE", "STATE", "HEALTH", "ADDRESS",
-                                             "HOST", "PORT", "IMAGE", "DRIFT"]
+                                             "HOST", "PORT", "IMAGE", "VOLUMES", "DRIFT"]
 
 
 def test_two_sigints_kill_at_once(engine: None, tmp_path: Path) -> None:
