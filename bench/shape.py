@@ -76,6 +76,29 @@ def copy_templates(source: Path, spec_dir: Path) -> None:
         shutil.copyfile(source / name, target / name)
 
 
+def spec_defaults(n: int, image: str) -> dict:
+    """Every node's container in clusterdeploy's spec (`defaults`), one function so that the
+    multi-host benchmark deploys the very same container; its templates are `templates/`
+    beside the spec (copy_templates)."""
+    return {
+        "image": image,
+        "user": "root",
+        "environment": node_env(0, False),
+        "service_ports": {"http": 40404},
+        "command": ["/clusterdeploy/setup.sh"],
+        "stop_grace_period": f"{STOP_GRACE}s",
+        "privileged": False,
+        "init": True,
+        "cap_add": CAPS,
+        "healthcheck": healthcheck(n),
+        "files": [
+            {"template": "templates/Cluster.config.j2", "path": "Cluster.config",
+             "mode": "0644"},
+            {"template": "templates/setup.sh.j2", "path": "setup.sh", "mode": "0755"},
+        ],
+    }
+
+
 def write_spec(path: Path, n: int, changed: bool) -> None:
     """clusterdeploy's spec: cluster.yml's shape, N nodes, no image builds, no tester; its
     templates in `templates/` beside it (copy_templates)."""
@@ -84,23 +107,7 @@ def write_spec(path: Path, n: int, changed: bool) -> None:
         "network": {"name": TOOLS["clusterdeploy"]["network"], "subnet": subnet("clusterdeploy")},
         "images": {},
         "build": {"programs": []},
-        "defaults": {
-            "image": IMAGE,
-            "user": "root",
-            "environment": node_env(0, False),
-            "service_ports": {"http": 40404},
-            "command": ["/clusterdeploy/setup.sh"],
-            "stop_grace_period": f"{STOP_GRACE}s",
-            "privileged": False,
-            "init": True,
-            "cap_add": CAPS,
-            "healthcheck": healthcheck(n),
-            "files": [
-                {"template": "templates/Cluster.config.j2", "path": "Cluster.config",
-                 "mode": "0644"},
-                {"template": "templates/setup.sh.j2", "path": "setup.sh", "mode": "0755"},
-            ],
-        },
+        "defaults": spec_defaults(n, IMAGE),
         "nodes": [
             {"name": f"node{i}", "hostname": f"node{i}",
              "container_name": container_name("clusterdeploy", i),
