@@ -121,7 +121,9 @@ def markdown(result: dict[str, Any]) -> str:
               "## docker calls per host", "",
               "Calls of the docker CLI on each engine (through SSH) and here (`here`: this "
               "machine's engine, e.g. `docker save` for shipping, `docker images`), per run "
-              "(median over the runs; the counts do not vary).", "",
+              "(median over the runs). `system dial-stdio` is one connection of the Docker "
+              "SDK through SSH (teardown's log collection), counted once however long it "
+              "stays open.", "",
               "| phase | variant | host | calls | by command |", "|---|---|---|---|---|"]
     for phase in PHASES:
         for variant in VARIANT_NAMES:
@@ -199,4 +201,7 @@ def markdown(result: dict[str, Any]) -> str:
               "(median, measured here on `docker --version`); it ran in every timed run of both "
               "variants.", "",
               f"Failed attempts (retried): {len(result['failures'])}."]
+    if result.get("aborted"):
+        lines += ["", f"**Aborted** after {len(result['repetitions'])} repetition(s): "
+                  f"`{result['aborted'][-300:]}`"]
     return "\n".join(lines) + "\n"

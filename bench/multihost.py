@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -167,8 +168,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def stop_on_term(signum: int, frame: object) -> None:
+    """SIGTERM ends the measuring like Ctrl-C: the engines are torn down and the repetitions
+    done so far are reported (a run that overruns its time slot still leaves results)."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, stop_on_term)
     if os.geteuid() != 0:
         print("needs root (network namespaces, dockerd, sshd)", file=sys.stderr)
         return 1
@@ -199,8 +207,9 @@ def main() -> int:
             log(f"image {built} ready here; wrapper overhead {result['shim_overhead_ms']} ms/call")
             try:
                 measure(variants, args, result)
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                result["aborted"] = str(exc)[-3000:]  # report what was measured until then
+            except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+                result["aborted"] = str(exc)[-3000:] or type(exc).__name__
+                log(f"aborted: {result['aborted'][-500:]}; reporting what was measured")
                 status = 1
     finally:
         for ref in [*built, BASE_IMAGE]:
