@@ -12,6 +12,13 @@ from mh_summary import PHASE_TITLES, PHASES, VARIANT_NAMES
 HIGH_LOAD = 4.0  # 1-minute load above which a run counts as loaded (2 cores)
 
 
+def noop_health_waits(result: dict[str, Any]) -> int | str:
+    """How many no-ops were rerun because a health check flapped (not counted before)."""
+    found = [runs.get("noop_health_waits") for rep in result["repetitions"]
+             for runs in rep["variants"].values()]
+    return "not counted" if None in found else sum(n or 0 for n in found)
+
+
 def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -200,7 +207,9 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["", f"The docker wrapper adds {fmt(result['shim_overhead_ms'], 1)} ms per call "
               "(median, measured here on `docker --version`); it ran in every timed run of both "
               "variants.", "",
-              f"Failed attempts (retried): {len(result['failures'])}."]
+              f"Failed attempts (retried): {len(result['failures'])}. No-op redeploys "
+              "whose plan only waited for a flapping health check (not timed, run again): "
+              f"{noop_health_waits(result)}."]
     if result.get("aborted"):
         lines += ["", f"**Aborted** after {len(result['repetitions'])} repetition(s): "
                   f"`{result['aborted'][-300:]}`"]
