@@ -90,14 +90,17 @@ def markdown(result: dict[str, Any]) -> str:
         f"# One cluster over three Docker hosts vs one host ({result['started']})",
         "",
         f"Machine: {m['summary']}. `uptime` at the start: `{result['uptime_start']}`; at the "
-        f"end: `{result['uptime_end']}`. N = {result['n']} nodes; {result['fresh']} "
-        f"repetition(s) from nothing, then {result['reps']} with the image on the hosts; "
-        f"{result['noops']} no-op(s) per cycle; the order of the variants swapped every "
-        "repetition. Made by `bench/multihost.py` (see bench/README.md, \"Several hosts\").",
+        f"end: `{result['uptime_end']}`. N = {result['n']} nodes; "
+        f"{len(result['repetitions'])} repetition(s) done ({result['fresh']} from nothing, "
+        f"then {result['reps']} with the image on the hosts planned); {result['noops']} "
+        "no-op(s) per cycle; the order of the variants swapped every repetition. Made by "
+        "`bench/multihost.py` (see bench/README.md, \"Several hosts\").",
         "",
         f"Load: the 1-minute load before the timed runs was {fmt_spread(result['load']['load1'])}"
         f" (median, min-max); {loaded['count']} of {loaded['of']} runs started above "
-        f"{HIGH_LOAD:g}. Other sessions' tests and benchmarks shared the {m['cpus']} cores.",
+        f"{HIGH_LOAD:g}. **A shared machine:** other sessions' tests and benchmarks ran on "
+        f"the same {m['cpus']} cores, so single times are inflated; compare the paired "
+        "ratios.",
         "",
         "Variants: **1 host**: the spec lists one SSH host (engine h1; a bridge network). "
         "**3 hosts**: three SSH hosts (engines h2-h4; a swarm, one attachable overlay network, "
@@ -211,6 +214,6 @@ def markdown(result: dict[str, Any]) -> str:
               "whose plan only waited for a flapping health check (not timed, run again): "
               f"{noop_health_waits(result)}."]
     if result.get("aborted"):
-        lines += ["", f"**Aborted** after {len(result['repetitions'])} repetition(s): "
+        lines += ["", f"**Ended early** after {len(result['repetitions'])} repetition(s): "
                   f"`{result['aborted'][-300:]}`"]
     return "\n".join(lines) + "\n"
