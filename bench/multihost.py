@@ -4,7 +4,7 @@
 Run by hand as root, not part of the test suite, from the repository root with the virtualenv
 that has clusterdeploy's dependencies:
 
-    PYTHONPATH=. .venv/bin/python bench/multihost.py        # N=30, 1 + 3 repetitions, ~15 min
+    PYTHONPATH=. .venv/bin/python bench/multihost.py        # N=30, 1 + 3 repetitions, ~25 min
     PYTHONPATH=. .venv/bin/python bench/multihost.py --n 6 --reps 1 --out /tmp/try  # quick
 
 Four real engines (tests/integration/multi_host.py, group "cdmhb": each its own network
@@ -16,6 +16,9 @@ no-op redeploy, teardown) with the order of the variants swapped every repetitio
 docker call on every engine is logged by a `docker` wrapper first on the PATH sshd gives the
 SSH sessions, and the engines' CPU time is read from cpuacct cgroups. See bench/README.md
 ("Several hosts"). Results: bench/results/multihost.{json,md}.
+
+Modules: mh_engines (the engines, the wrapper, CPU), mh_variant (spec, timed runs, checks),
+mh_calls (call logs, concurrency), mh_summary (on stats.py), mh_report (Markdown).
 """
 
 from __future__ import annotations
