@@ -16,7 +16,8 @@ def noop_health_waits(result: dict[str, Any]) -> int | str:
     """How many no-ops were rerun because a health check flapped (not counted before)."""
     found = [runs.get("noop_health_waits") for rep in result["repetitions"]
              for runs in rep["variants"].values()]
-    return "not counted" if None in found else sum(n or 0 for n in found)
+    total = sum(n or 0 for n in found)
+    return f"{total} (not counted in every run)" if None in found else total
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -96,6 +97,7 @@ def markdown(result: dict[str, Any]) -> str:
         "no-op(s) per cycle; the order of the variants swapped every repetition. Made by "
         "`bench/multihost.py` (see bench/README.md, \"Several hosts\").",
         "",
+        *([result["note"], ""] if result.get("note") else []),
         f"Load: the 1-minute load before the timed runs was {fmt_spread(result['load']['load1'])}"
         f" (median, min-max); {loaded['count']} of {loaded['of']} runs started above "
         f"{HIGH_LOAD:g}. **A shared machine:** other sessions' tests and benchmarks ran on "
