@@ -12,7 +12,6 @@ from pyinfra.api import FunctionCommand, StringCommand, operation
 from ..core.actions import Bootstrap, RemoveHosts, Wait, WriteHosts
 from ..docker import commands
 from .context import ApplyContext
-from .logs import save_output
 from .operations import Commands
 from .output import fail, info
 from .waiting import LOG_TAIL_LINES, wait_healthy
@@ -40,6 +39,8 @@ def _run_bootstrap(state: Any, host: Any, action: Bootstrap, context: ApplyConte
     lines = output.output_lines
     for line in lines:
         info(host, f"  {boot.container}: {line}")
+    from .logs import save_output  # imported when used (operations._run_collect)
+
     kept = save_output(context.logs_dir, "bootstrap", "bootstrap.log", lines)
     if not ok:
         tail = "\n".join(f"    {line}" for line in lines[-LOG_TAIL_LINES:]) or "    (no output)"

@@ -39,12 +39,8 @@ from ..core.ownership import marker
 from ..docker import commands
 from ..docker.errors import build_failure, explain
 from ..docker.parallel import parallel_script, parse_failures
-from ..faults import sweep
-from . import transport
 from .context import ApplyContext
-from .logs import collect
 from .output import fail
-from .progress import BuildProgress, Progress, run_streaming
 
 Commands = Generator[StringCommand | FunctionCommand, None, None]
 
@@ -58,6 +54,8 @@ def _run_build(state: Any, host: Any, action: Build, stream: bool) -> bool:
     if stream:  # the whole output, live
         ok, output = host.run_shell_command(StringCommand(build), print_output=True)
         return True if ok else fail(host, build_failure(action.image, output.output_lines))
+    from .progress import BuildProgress, Progress, run_streaming  # builds only (see _run_collect)
+
     # "here" is this machine: read the build as it goes, one progress line per image
     progress = BuildProgress(Progress(host.name), f"images.{action.image.key} "
                                                   f"({action.image.ref})")
@@ -67,11 +65,15 @@ def _run_build(state: Any, host: Any, action: Build, stream: bool) -> bool:
 
 
 def _run_ship(state: Any, host: Any, action: Build, where: str) -> bool:
+    from . import transport  # remote hosts only (see _run_collect)
+
     ok, message = transport.ship(host, where, action.image, action.requires, action.tag_latest)
     return True if ok else fail(host, message)
 
 
 def _run_remote_build(state: Any, host: Any, action: Build, where: str) -> bool:
+    from . import transport  # remote hosts only (see _run_collect)
+
     ok, message = transport.build_remotely(host, where, action.image, action.tag_latest)
     return True if ok else fail(host, message)
 
@@ -100,6 +102,8 @@ def images(actions: list[Build | Tag], context: ApplyContext) -> Commands:
 
 
 def _run_heal(state: Any, host: Any, action: HealFaults, where: str) -> bool:
+    from ..faults import sweep  # only with faults to heal (see _run_collect)
+
     ok, output = host.run_shell_command(StringCommand("sh -s"), _stdin=sweep.heal_script(action))
     text = "\n".join(output.stdout_lines)
     if ok and "@@clusterdeploy:done 1" in text:
@@ -128,7 +132,15 @@ def collect_logs(actions: list[CollectLogs], context: ApplyContext) -> Commands:
         host.noop("no logs to collect")
         return
     for action in actions:
-        yield FunctionCommand(collect, (action, context), {})
+        yield FunctionCommand(_run_collect, (action, context), {})
+
+
+def _run_collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -> bool:
+    """Imported when used, like the other work only some runs do (builds, shipping, healing):
+    the log collection and its report cost ~0.07 s to import, which a deploy seldom needs."""
+    from .logs import collect
+
+    return collect(state, host, action, context)
 
 
 @operation()

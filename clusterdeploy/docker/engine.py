@@ -31,6 +31,13 @@ if TYPE_CHECKING:  # the SDK is imported when first used: the deploy path never 
     from docker.models.containers import Container
 
 LOCAL = Host(name="local", ssh=None, images="ship")
+
+
+def container_name(container: Container) -> str:
+    """A container's name, also from a sparse listing (`Names`, not `Name`)."""
+    return container.name or str((container.attrs.get("Names") or [""])[0]).lstrip("/")
+
+
 LOCAL_SOCKET = "unix:///var/run/docker.sock"  # the SDK's default without $DOCKER_HOST
 POOL = 64  # connections the SDK keeps: `logs -f` holds one per followed container
 
@@ -133,11 +140,15 @@ class Engine:
         env = {k: v for k, v in env.items() if k not in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")}
         return {**env, "DOCKER_HOST": self._relay.url}
 
-    def cluster_containers(self, cluster: str) -> list[Container]:
-        """Every container labelled with the cluster, running or not, sorted by name."""
-        found = self.client.containers.list(all=True,
+    def cluster_containers(self, cluster: str, sparse: bool = False) -> list[Container]:
+        """Every container labelled with the cluster, running or not, sorted by name.
+
+        `sparse`: only what `docker ps` shows, in one API call (without it the SDK inspects
+        each container in turn, ~0.5-10 s at 100 containers), for callers that reload() the
+        containers they read anyway."""
+        found = self.client.containers.list(all=True, sparse=sparse,
                                             filters={"label": f"{labels.CLUSTER}={cluster}"})
-        return sorted(found, key=lambda c: c.name or "")
+        return sorted(found, key=container_name)
 
     def volume_sizes(self) -> dict[str, int]:
         """Bytes each volume holds (`docker system df -v`; -1 where Docker cannot tell)."""

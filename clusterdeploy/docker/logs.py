@@ -172,8 +172,8 @@ def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
 def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
                  ) -> tuple[LogSource, list[Container], list[tuple[str, list[LogLine],
                                                                  dict[str, Any]]]]:
-    containers = [c for c in source.engine.cluster_containers(cluster)
-                  if only is None or c.id in only]
+    containers = [c for c in source.engine.cluster_containers(cluster, sparse=True)
+                  if only is None or c.id in only]  # _read reloads each one, concurrently
     with ThreadPoolExecutor(max_workers=8) as pool:
         return source, containers, list(pool.map(_read, containers))
 

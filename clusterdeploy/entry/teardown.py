@@ -4,6 +4,12 @@ Graceful by default (SIGTERM, then the grace period); `--data force=true` kills 
 Only resources labelled with the cluster are touched.
 """
 
-from clusterdeploy.deploy.converge import teardown_cluster
+import sys
+
+# pyinfra turns bytecode caching off (sys.dont_write_bytecode): without this, every run would
+# compile clusterdeploy's ~80 modules from source again (~0.3 s of CPU).
+sys.dont_write_bytecode = False
+
+from clusterdeploy.deploy.converge import teardown_cluster  # noqa: E402
 
 teardown_cluster()

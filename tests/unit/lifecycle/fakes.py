@@ -65,7 +65,7 @@ class FakeEngine:
         self.name = name
         self.containers = list(containers)
 
-    def cluster_containers(self, cluster: str) -> list[FakeContainer]:
+    def cluster_containers(self, cluster: str, sparse: bool = False) -> list[FakeContainer]:
         return [c for c in self.containers if c.labels[labels.CLUSTER] == cluster]
 
 
