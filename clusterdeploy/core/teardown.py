@@ -26,13 +26,13 @@ from .ownership import is_ours
 
 def plan_teardown(cluster: str, observed: ObservedState, files_root: str,
                   force: bool = False, remove_volumes: bool = False,
-                  faults_dir: str = "") -> list[Action]:
-    """Collect logs, stop (or kill) and remove every container and network of the cluster,
-    and its fault journal (its faults go with the containers); its data volumes only when
-    asked (`remove_volumes`) or marked `keep: false`."""
+                  faults_dir: str = "", collect_logs: bool = True) -> list[Action]:
+    """Collect logs (unless `collect_logs` is off), stop (or kill) and remove every container
+    and network of the cluster, and its fault journal (its faults go with the containers); its
+    data volumes only when asked (`remove_volumes`) or marked `keep: false`."""
     containers = sorted(observed.containers, key=lambda c: c.name)
     actions: list[Action] = []
-    if containers:
+    if containers and collect_logs:
         actions.append(CollectLogs(cause="teardown", containers=tuple(containers),
                                    label="teardown", faults_dir=faults_dir))
     for container in containers:

@@ -22,7 +22,7 @@ from . import spread
 from .context import ApplyContext
 from .phases import apply
 from .reading import desired_here, lock, observe, state_dir
-from .tunables import DEFAULT_PARALLELISM
+from .tunables import DEFAULT_PARALLELISM, flag
 
 
 def current_cluster() -> tuple[Spec, Rendered]:
@@ -112,14 +112,17 @@ def teardown_cluster() -> None:
     Graceful by default; `--data force=true` kills at once. Data volumes stay unless
     `--data volumes=remove` (or a volume says `keep: false`). Unlabelled resources are untouched.
     Over several hosts, `--data leave_swarm=true` also takes the hosts clusterdeploy put into a
-    swarm out of it.
+    swarm out of it. `--data collect_logs=false` skips the log collection (the logs are lost).
     """
     force = bool(host.data.get("force", False))
     remove_volumes = str(host.data.get("volumes", "keep")) == "remove"
-    leave_swarm = str(host.data.get("leave_swarm", "false")).lower() in ("true", "1", "yes")
+    leave_swarm = flag(host.data.get("leave_swarm", False))
+    collect = flag(host.data.get("collect_logs", True))
     _converge("teardown", lambda spec, _rendered, target, observed: plan_teardown(
         spec.name, observed, files_root(spec.name, state_dir(spec, target)), force=force,
-        remove_volumes=remove_volumes, faults_dir=faults_dir(spec.name, state_dir(spec, target))),
+        remove_volumes=remove_volumes, faults_dir=faults_dir(spec.name, state_dir(spec, target)),
+        collect_logs=collect),
         lambda spec, _rendered, views: spread.teardown_plans(
-            spec, views, force=force, remove_volumes=remove_volumes, leave_swarm=leave_swarm),
+            spec, views, force=force, remove_volumes=remove_volumes, leave_swarm=leave_swarm,
+            collect_logs=collect),
         lambda spec, _target: f"nothing of cluster {spec.name} on this host")

@@ -138,7 +138,8 @@ def deploy_plans(spec: Spec, rendered: Rendered, views: dict[str, HostView],
 
 
 def teardown_plans(spec: Spec, views: dict[str, HostView], *, force: bool,
-                   remove_volumes: bool, leave_swarm: bool) -> dict[str, list[Action]]:
+                   remove_volumes: bool, leave_swarm: bool,
+                   collect_logs: bool = True) -> dict[str, list[Action]]:
     """Every host's teardown; the overlay network goes on the swarm's manager (workers cannot
     remove it), and with `leave_swarm` the hosts clusterdeploy put into the swarm leave it."""
     members = {n: v.swarm.member for n, v in views.items()}
@@ -150,7 +151,7 @@ def teardown_plans(spec: Spec, views: dict[str, HostView], *, force: bool,
         where = state_dir(spec, host, view.pyhost)
         actions = plan_teardown(spec.name, view.observed, files_root(spec.name, where),
                                 force=force, remove_volumes=remove_volumes,
-                                faults_dir=faults_dir(spec.name, where))
+                                faults_dir=faults_dir(spec.name, where), collect_logs=collect_logs)
         plans[host.name] = [a for a in actions if host.name == manager or not (
             isinstance(a, RemoveNetwork) and a.network.scope == "swarm")]
     if leave_swarm and manager is not None:

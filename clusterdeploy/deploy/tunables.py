@@ -19,3 +19,9 @@ def checked_state_dir(value: object) -> str:
         raise ClusterDeployError(f"state_dir {text!r} is not an absolute path "
                                  f"(write one like {DEFAULT_STATE_DIR})")
     return posixpath.normpath(text)
+
+
+def flag(value: object) -> bool:
+    """A yes/no tunable: pyinfra's `--data` turns `true`/`false` into booleans and numbers
+    into ints; group_data may hold either, or the words."""
+    return str(value).strip().lower() in ("true", "1", "yes", "on")

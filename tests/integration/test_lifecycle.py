@@ -249,3 +249,14 @@ def test_forced_teardown_kills_and_collects_logs_first(project: Project) -> None
     summary = json.loads((latest_logs(project) / "summary.json").read_text())
     assert summary[f"{NAME}_node1"]["status"] == "running"  # collected before the kill
     assert docker("ps", "-aq", "--filter", f"label=io.clusterdeploy.cluster={NAME}").stdout == ""
+
+
+def test_a_teardown_told_not_to_collect_logs_collects_none(project: Project) -> None:
+    project.deploy()
+    logs_dir = project.root / "docker-test" / "logs"
+    before = set(logs_dir.iterdir())
+    plan = plan_lines(project.teardown(force="true", collect_logs="false"))
+    assert f"remove {NAME}_node1: teardown" in plan
+    assert not any(line.startswith("collect-logs") for line in plan)
+    assert set(logs_dir.iterdir()) == before
+    assert docker("ps", "-aq", "--filter", f"label=io.clusterdeploy.cluster={NAME}").stdout == ""

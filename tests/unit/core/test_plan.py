@@ -416,6 +416,12 @@ def test_logs_of_what_a_deploy_removes_or_replaces_are_collected_first(load, des
     assert not collect.latest  # `latest` stays the last run's or teardown's collection
 
 
+def test_a_teardown_without_log_collection_plans_none(desired):
+    actions = plan_teardown("ci", observed_from(desired), FILES, collect_logs=False)
+    assert Kind.COLLECT_LOGS not in {a.kind for a in actions}
+    assert sum(a.kind == Kind.REMOVE for a in actions) == 6
+
+
 def test_a_teardown_s_collection_becomes_the_latest(desired):
     collect = plan_teardown("ci", observed_from(desired), FILES)[0]
     assert (str(collect), collect.label, collect.latest) == (
