@@ -57,7 +57,7 @@ def _context(spec: Spec, target: Host) -> ApplyContext:
         host=target,
         how="here" if target.is_local else target.images,
         parallelism=int(host.data.get("parallelism", DEFAULT_PARALLELISM)),
-        stream_builds=bool(host.data.get("stream_builds", False)),
+        stream_builds=flag(host.data.get("stream_builds", False)),
         logs_dir=spec.logs_dir,
         state_dir=state_dir(spec, target),
         spans_hosts=spec.spans_hosts,
@@ -114,7 +114,7 @@ def teardown_cluster() -> None:
     Over several hosts, `--data leave_swarm=true` also takes the hosts clusterdeploy put into a
     swarm out of it. `--data collect_logs=false` skips the log collection (the logs are lost).
     """
-    force = bool(host.data.get("force", False))
+    force = flag(host.data.get("force", False))
     remove_volumes = str(host.data.get("volumes", "keep")) == "remove"
     leave_swarm = flag(host.data.get("leave_swarm", False))
     collect = flag(host.data.get("collect_logs", True))

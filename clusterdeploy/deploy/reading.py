@@ -34,7 +34,7 @@ from ..docker.lock import (
 from ..errors import docker_unreachable
 from ..faults.image import helper_image
 from .facts import ClusterState
-from .tunables import DEFAULT_STATE_DIR, checked_state_dir
+from .tunables import DEFAULT_STATE_DIR, checked_state_dir, flag
 
 
 def state_dir(spec: Spec, target: Host, pyhost: Any = host) -> str:
@@ -81,7 +81,7 @@ def desired_here(spec: Spec, rendered: Rendered, target: Host, observed: Observe
     desired = desired_state(spec, rendered, state_dir(spec, target, pyhost),
                             build_ids=build_ids,
                             host_ids=observed.images, shipped=target.ships_images,
-                            host_names=bool(pyhost.data.get("host_names", False)),
+                            host_names=flag(pyhost.data.get("host_names", False)),
                             host=target.name if spec.spans_hosts else None)
     if observed.faults:  # healing them needs the helper image: the one that applied them, or
         desired = dataclasses.replace(  # this one (built where the others are)
