@@ -21,3 +21,4 @@ class ApplyContext:
     poll: float = 0.25
     state_dir: str = "/var/lib/clusterdeploy"  # on the Docker host (deploy/tunables.py)
     spans_hosts: bool = False  # a cluster over several hosts: the swarm phases run too
+    containers_follow: bool = False  # the plan creates or starts containers on this host

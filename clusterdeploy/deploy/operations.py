@@ -167,6 +167,8 @@ def remove(actions: list[Remove], context: ApplyContext) -> Commands:
     ids = [a.container.id for a in actions]
     yield _shell(commands.stop_containers(ids))
     yield _shell(commands.remove_containers(ids))
+    if context.spans_hosts and context.containers_follow:  # on an overlay, see settle_overlay
+        yield _shell(commands.settle_overlay(context.cluster))
 
 
 @operation()
@@ -220,8 +222,9 @@ def files(actions: list[WriteFile | RemoveFiles], context: ApplyContext) -> Comm
 
 def _run_parallel(state: Any, host: Any, units: list[tuple[str, list[list[str]]]], limit: int,
                   images_by_container: dict[str, str], where: str,
-                  private: tuple[str, dict[str, bytes]] | None = None) -> bool:
-    script = parallel_script(units, limit, private)
+                  private: tuple[str, dict[str, bytes]] | None = None,
+                  first_alone: bool = False) -> bool:
+    script = parallel_script(units, limit, private, first_alone)
     ok, output = host.run_shell_command(StringCommand("bash -s"), _stdin=script)
     if ok:
         return True
@@ -234,9 +237,15 @@ def _run_parallel(state: Any, host: Any, units: list[tuple[str, list[list[str]]]
 
 
 def container_units(actions: Sequence[Create | Recreate | Start], cluster: str, private: str,
-                    ) -> list[tuple[str, list[list[str]]]]:
+                    overlay: bool = False) -> list[tuple[str, list[list[str]]]]:
     """Each action's docker commands, run in order as one unit; environments are read from
-    `<private>/<container>.env`."""
+    `<private>/<container>.env`.
+
+    On an overlay (`overlay`), units that add a container come before those that replace one,
+    and a replacement waits if it left the host with no container on the network (see
+    `commands.settle_overlay`)."""
+    if overlay:
+        actions = sorted(actions, key=lambda a: isinstance(a, Recreate))  # stable
     units = []
     for action in actions:
         name = action.container.name
@@ -244,7 +253,8 @@ def container_units(actions: Sequence[Create | Recreate | Start], cluster: str, 
             units.append((name, [commands.start_container(name)]))
             continue
         replace = ([commands.stop_containers([action.old.id]),
-                    commands.remove_containers([action.old.id])]
+                    commands.remove_containers([action.old.id]),
+                    *([commands.settle_overlay(cluster)] if overlay else [])]
                    if isinstance(action, Recreate) else [])
         env = posixpath.join(private, f"{name}.env")
         units.append((name, [*replace, commands.create_container(action.container, cluster, env),
@@ -262,6 +272,7 @@ def containers(actions: list[Create | Recreate | Start], context: ApplyContext) 
     private = f"/tmp/clusterdeploy-{secrets.token_hex(16)}"  # made exclusively by the script
     environments = {f"{a.container.name}.env": commands.env_file(a.container.environment)
                     for a in actions if not isinstance(a, Start) and a.container.environment}
-    yield FunctionCommand(_run_parallel, (container_units(actions, context.cluster, private),
-                                          context.parallelism, images_by_container,
-                                          context.host.name, (private, environments)), {})
+    units = container_units(actions, context.cluster, private, context.spans_hosts)
+    yield FunctionCommand(_run_parallel, (units, context.parallelism, images_by_container,
+                                          context.host.name, (private, environments),
+                                          context.spans_hosts), {})

@@ -8,7 +8,7 @@ never go unexecuted, and no operation decides anything the plan did not say.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.actions import Action, Kind
@@ -53,6 +53,8 @@ def apply(actions: Sequence[Action], context: ApplyContext) -> None:
     over several hosts runs every phase (pyinfra runs a phase on all hosts before the next);
     one host runs only the phases that have actions: each pyinfra operation costs ~10 ms of
     CPU even as a no-op (pyinfra inspects the call stack to order it)."""
+    context = replace(context, containers_follow=any(
+        a.kind in (Kind.CREATE, Kind.RECREATE, Kind.START) for a in actions))
     for phase in PHASES:
         if phase.spread_only and not context.spans_hosts:
             continue

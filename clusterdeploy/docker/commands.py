@@ -145,6 +145,21 @@ def remove_containers(names: Sequence[str]) -> list[str]:
     return ["docker", "rm", "--force", "--volumes", "--", *names]
 
 
+OVERLAY_SETTLE_S = 5  # a host's part of an overlay, once its last container left, is torn down
+
+
+def settle_overlay(cluster: str, seconds: float = OVERLAY_SETTLE_S) -> list[str]:
+    """Wait `seconds` if no container of the cluster runs on this host any more.
+
+    When the last container on a host leaves an attachable overlay network, the engine tears
+    its part of the network down in the background; a container created or started meanwhile
+    fails with "network ... not found", and one that got an address first can keep it in the
+    swarm's allocator for good ("Address already in use", seen on Docker 20.10). Nothing the
+    engine reports says when the teardown is over, so a host that was emptied waits."""
+    return ["sh", "-c", '[ -n "$(docker ps -q --filter "label=$1")" ] || sleep "$2"',
+            "settle", f"{labels.CLUSTER}={cluster}", f"{seconds:g}"]
+
+
 def create_network(network: DesiredNetwork, cluster: str) -> list[str]:
     """A bridge, or an overlay standalone containers may attach to (run on a swarm manager)."""
     overlay = ["--attachable", "--ip-range", network.ip_range or network.subnet] \

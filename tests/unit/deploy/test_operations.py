@@ -21,7 +21,7 @@ from clusterdeploy.core.actions import Kind
 from clusterdeploy.core.observed import ObservedState
 from clusterdeploy.core.plan import plan
 from clusterdeploy.core.teardown import plan_teardown
-from clusterdeploy.deploy import finish, operations
+from clusterdeploy.deploy import finish, operations, phases
 from clusterdeploy.deploy.context import ApplyContext
 from clusterdeploy.deploy.phases import PHASES, apply
 from clusterdeploy.deploy.waiting import wait_healthy
@@ -242,14 +242,19 @@ def test_files_are_written_per_container_directory(desired, tmp_path):
                                                      "setup.sh")]]
 
 
-def units_of(desired, observed):
+def ordered_units_of(desired, observed, **context):
     actions = of(plan(desired, observed), Kind.CREATE, Kind.RECREATE, Kind.START)
-    _, [command] = run_op(operations.containers, actions, parallelism=3)
-    units, limit, _images, where, (_private, environments) = command.args
+    _, [command] = run_op(operations.containers, actions, parallelism=3, **context)
+    units, limit, _images, where, (_private, environments), first_alone = command.args
     assert set(environments) == {f"{a.container.name}.env" for a in actions
                                  if a.kind != Kind.START}
     assert (command.function.__name__, limit, where) == ("_run_parallel", 3, "local")
-    return {name: [shlex.join(c) for c in commands] for name, commands in units}
+    assert first_alone == context.get("spans_hosts", False)
+    return [(name, [shlex.join(c) for c in commands]) for name, commands in units]
+
+
+def units_of(desired, observed, **context):
+    return dict(ordered_units_of(desired, observed, **context))
 
 
 def test_create_recreate_and_start_units(load, desired):
@@ -271,6 +276,49 @@ def test_create_recreate_and_start_units(load, desired):
     assert [u.split()[:4] for u in units["ci_tester"]] == [
         ["docker", "create", "--name", "ci_tester"], ["docker", "start", "--", "ci_tester"]]
     assert "ci_node1" not in units
+
+
+SETTLE = "sh -c '[ -n \"$(docker ps -q --filter \"label=$1\")\" ] || sleep \"$2\"' settle " \
+         "io.clusterdeploy.cluster=ci 5"
+
+
+def test_on_an_overlay_new_containers_come_first_and_an_emptied_host_settles(load, desired):
+    """A host's part of an overlay is torn down when its last container leaves: units that
+    add a container go first (the first alone), a replacement that empties the host waits."""
+    doc = base_doc(count=3)
+    doc["nodes"][1]["environment"] = {"FOO": "bar"}
+    changed = desired_for(load(doc, "changed.yml"))
+    observed = observed_from(desired)
+    observed = dataclasses.replace(observed, containers=tuple(
+        c for c in observed.containers if c.name != "ci_tester"))
+    units = ordered_units_of(changed, observed, spans_hosts=True)
+    assert [name for name, _ in units] == ["ci_tester", "ci_node2"]
+    assert units[1][1][2] == SETTLE
+    assert units[1][1][3].startswith("docker create --name ci_node2 ")
+    assert SETTLE not in units_of(changed, observed)["ci_node2"]  # one host: a bridge
+
+
+def test_removing_settles_only_on_an_overlay_host_that_gets_containers_next(desired):
+    actions = of(teardown_actions(desired, False), Kind.REMOVE)
+    for spans, follow, settles in ((True, True, True), (True, False, False),
+                                   (False, True, False)):
+        _, removed = run_op(operations.remove, actions, spans_hosts=spans,
+                            containers_follow=follow)
+        assert (SETTLE in lines(removed)) is settles, (spans, follow)
+
+
+def test_apply_tells_the_phases_whether_containers_follow(desired, monkeypatch):
+    seen = {}
+
+    def record(name, actions, context):
+        seen[name.split(" (")[0]] = context.containers_follow
+    monkeypatch.setattr(phases, "PHASES", tuple(
+        dataclasses.replace(p, operation=record) for p in phases.PHASES))
+    phases.apply(teardown_actions(desired, False), ApplyContext(cluster="ci", host=LOCAL))
+    assert seen and not any(seen.values())
+    seen.clear()
+    phases.apply(plan(desired, ObservedState()), ApplyContext(cluster="ci", host=LOCAL))
+    assert seen["Containers"] is True and all(seen.values())
 
 
 class ShellHost:

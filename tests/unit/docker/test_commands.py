@@ -388,12 +388,12 @@ def test_parse_failures_of_clean_output_is_empty():
 
 
 FLAKY_DOCKER = """#!/bin/sh
-# Fails `start NAME` with $NAME's scripted answers (one per line of $STATE/NAME), then succeeds.
+# `docker COMMAND ... NAME` fails with the scripted answers of $STATE/COMMAND-NAME (one per line,
+# each used once), then succeeds. Every call is recorded.
 echo "$*" >> "$STATE/calls"
-if [ "$1" = start ] && [ -s "$STATE/$2" ]; then
-  head -n 1 "$STATE/$2" >&2; sed -i 1d "$STATE/$2"; exit 1
-fi
-if [ "$1" = create ] && [ -s "$STATE/$2" ]; then head -n 1 "$STATE/$2" >&2; exit 1; fi
+for name; do :; done
+answers="$STATE/$1-$name"
+if [ -s "$answers" ]; then head -n 1 "$answers" >&2; sed -i 1d "$answers"; exit 1; fi
 exit 0
 """
 
@@ -409,8 +409,8 @@ def flaky_docker(tmp_path):
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(tmp_path)}
 
     def run(units, answers):
-        for name, lines in answers.items():
-            (tmp_path / name).write_text("".join(f"{line}\n" for line in lines))
+        for key, lines in answers.items():
+            (tmp_path / key).write_text("".join(f"{line}\n" for line in lines))
         result = subprocess.run(["bash", "-s"], input=parallel_script(units, 4), env=env,
                                 capture_output=True, text=True, timeout=30)
         calls = (tmp_path / "calls").read_text().splitlines()
@@ -420,10 +420,12 @@ def flaky_docker(tmp_path):
     return run
 
 
+NOT_FOUND = "Error response from daemon: network 3oj6mm5 not found"
+
+
 def test_a_start_that_meets_a_swarm_catching_up_is_asked_again(flaky_docker):
-    not_found = "Error response from daemon: network 3oj6mm5 not found"
     result, calls, sleeps = flaky_docker(
-        [("ci_node1", [["docker", "start", "ci_node1"]])], {"ci_node1": [not_found] * 2})
+        [("ci_node1", [["docker", "start", "ci_node1"]])], {"start-ci_node1": [NOT_FOUND] * 2})
     assert result.returncode == 0, result.stdout
     assert calls == ["start ci_node1"] * 3 and sleeps == ["1", "2"]
 
@@ -434,16 +436,78 @@ def test_a_start_that_keeps_failing_or_fails_otherwise_gives_up(flaky_docker):
     result, calls, sleeps = flaky_docker(
         [("ci_node1", [["docker", "start", "ci_node1"]]),
          ("ci_node2", [["docker", "start", "ci_node2"]])],
-        {"ci_node1": [deadline] * 9, "ci_node2": ["Error response from daemon: no such file"]})
+        {"start-ci_node1": [deadline] * 12,
+         "start-ci_node2": ["Error response from daemon: no such file"]})
     assert result.returncode == 1
     failures = parse_failures(result.stdout)
     assert failures == {"ci_node1": deadline,
                         "ci_node2": "Error response from daemon: no such file"}
-    assert calls.count("start ci_node1") == 5 and calls.count("start ci_node2") == 1
-    assert sorted(sleeps) == ["1", "2", "3", "4"]
+    assert calls.count("start ci_node1") == 8 and calls.count("start ci_node2") == 1
+    assert sorted(sleeps) == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+def test_a_create_refused_by_a_swarm_catching_up_is_asked_again(flaky_docker):
+    result, calls, sleeps = flaky_docker(
+        [("ci_node1", [["docker", "create", "ci_node1"], ["docker", "start", "--", "ci_node1"]])],
+        {"create-ci_node1": [NOT_FOUND] * 3})
+    assert result.returncode == 0, result.stdout
+    assert calls == ["create ci_node1"] * 4 + ["start -- ci_node1"] and sleeps == ["1", "2", "3"]
+
+
+def test_a_container_that_cannot_find_its_network_is_created_afresh(flaky_docker):
+    """Created while its host dropped the overlay, a container never starts: it is removed and
+    created again, and the fresh one starts."""
+    result, calls, sleeps = flaky_docker(
+        [("ci_node1", [["docker", "stop", "old"], ["docker", "rm", "old"],
+                       ["docker", "create", "ci_node1"], ["docker", "start", "--", "ci_node1"]])],
+        {"start-ci_node1": [NOT_FOUND] * 2})
+    assert result.returncode == 0, result.stdout
+    assert calls == ["stop old", "rm old",
+                     "create ci_node1", "start -- ci_node1", "rm -f -- ci_node1",
+                     "create ci_node1", "start -- ci_node1", "rm -f -- ci_node1",
+                     "create ci_node1", "start -- ci_node1"]
+    assert sleeps == ["1", "2"]
+
+
+def test_a_start_that_fails_otherwise_keeps_its_container(flaky_docker):
+    result, calls, _ = flaky_docker(
+        [("ci_node1", [["docker", "create", "ci_node1"], ["docker", "start", "--", "ci_node1"]])],
+        {"start-ci_node1": ["Error response from daemon: exec format error"]})
+    assert parse_failures(result.stdout) == {
+        "ci_node1": "Error response from daemon: exec format error"}
+    assert calls == ["create ci_node1", "start -- ci_node1"]
 
 
 def test_only_idempotent_commands_are_asked_again(flaky_docker):
-    result, calls, _ = flaky_docker([("ci_node1", [["docker", "create", "ci_node1"]])],
-                                    {"ci_node1": ["network abc not found"]})
-    assert result.returncode == 1 and calls == ["create ci_node1"]
+    result, calls, _ = flaky_docker([("ci_node1", [["docker", "rm", "ci_node1"]])],
+                                    {"rm-ci_node1": ["network abc not found"]})
+    assert result.returncode == 1 and calls == ["rm ci_node1"]
+
+
+def test_a_command_that_fails_silently_is_named_with_its_exit_status(flaky_docker):
+    result, _, _ = flaky_docker([("ci_node1", [["docker", "create", "ci_node1"],
+                                                ["sh", "-c", "exit 137"]])], {})
+    assert parse_failures(result.stdout) == {"ci_node1": "`sh -c` exited 137 without output"}
+
+
+def test_a_unit_that_ends_before_the_script_waits_for_it_still_fails_the_script(flaky_docker):
+    """`wait -n` cannot see a job that already ended; the exit status must not depend on
+    whether the script got to waiting in time (ten tries: the old script lost some)."""
+    units = [(f"ci_node{i}", [["docker", "rm", f"ci_node{i}"]]) for i in range(1, 6)]
+    for attempt in range(10):
+        result, _, _ = flaky_docker(units, {"rm-ci_node2": ["Error response from daemon: gone"]})
+        assert result.returncode == 1, f"attempt {attempt}: {result.stdout}"
+        assert parse_failures(result.stdout) == {"ci_node2": "Error response from daemon: gone"}
+
+
+def test_the_first_unit_can_end_before_the_others_begin(tmp_path):
+    done = tmp_path / "first-done"
+    units = [("first", [["sh", "-c", f"/usr/bin/sleep 0.3; touch {done}"]]),
+             *[(f"then{i}", [["test", "-e", str(done)]]) for i in range(3)]]
+    alone = subprocess.run(["bash", "-s"], input=parallel_script(units, 8, first_alone=True),
+                           capture_output=True, text=True, timeout=30)
+    assert alone.returncode == 0, alone.stdout
+    done.unlink()
+    together = subprocess.run(["bash", "-s"], input=parallel_script(units, 8),
+                              capture_output=True, text=True, timeout=30)
+    assert set(parse_failures(together.stdout)) == {"then0", "then1", "then2"}
