@@ -116,7 +116,12 @@ def measure(setup: Setup, sizes: list[int], reps: int, tools: list[str], count: 
             result["order"].setdefault(str(n), []).append(order)
             result["load"][f"{n}/{rep + 1}"] = load_average()
             for tool in order:
-                times = one_cycle(setup, tool, n, rep, result)
+                try:
+                    times = one_cycle(setup, tool, n, rep, result)
+                except (RuntimeError, subprocess.TimeoutExpired):
+                    # recorded in result["failures"]; the other repetitions still count
+                    log(f"N={n} rep {rep + 1}/{reps} {tool}: gave up after {ATTEMPTS} attempts")
+                    continue
                 for phase, seconds in times.items():
                     values = raw.setdefault(tool, {}).setdefault(phase, [])
                     values += [None] * (rep - len(values))  # a phase missing before stays so
