@@ -75,10 +75,25 @@ def merge(*batches: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [seen[key] for key in sorted(seen)]
 
 
+def events_window(since: float, until: float, exact: bool) -> tuple[int, str]:
+    """The `since` and `until` of an events read (Unix seconds; Docker takes nanoseconds
+    after a dot). The engine streams until `until` has passed on its clock, so a bound in
+    the future is waited for.
+
+    `exact`: `until` itself, for a read of our own clock's engine that no just-finished
+    action precedes (a collection before containers stop). Otherwise the next whole second:
+    slack for another host's clock, and for a `die` the engine may log just after `docker
+    stop` returned (a read at the end of a run)."""
+    return int(since), f"{until:.9f}" if exact else str(int(until) + 1)
+
+
 def buffered_events(engine: Engine, cluster: str, since: float, until: float,
-                    ) -> list[dict[str, Any]]:
-    """The cluster's events the engine still holds between two times (Unix seconds)."""
-    stream = engine.client.events(since=int(since), until=int(until) + 1,
+                    exact: bool = False) -> list[dict[str, Any]]:
+    """The cluster's events the engine still holds between two times (Unix seconds); see
+    `events_window` for `exact`."""
+    first, last = events_window(since, until, exact)
+    # the SDK passes `until` through; its type hints know only whole seconds
+    stream = engine.client.events(since=first, until=last,  # type: ignore[call-overload]
                                   filters=_filters(cluster), decode=True)
     found = [normalize(raw) for raw in stream]
     start = rfc3339(int(since * 1e9))
@@ -190,7 +205,8 @@ def run_facts(engine: Engine, cluster: str, containers: Sequence[Container],
     if recorded is None:
         since = min((_created_seconds(c) for c in containers), default=now)
         try:
-            found = buffered_events(engine, cluster, since, now)
+            # a collection precedes any stop of these containers: no late `die` to wait for
+            found = buffered_events(engine, cluster, since, now, exact=engine.host.is_local)
         except Exception as exc:  # the logs matter more than the timeline: say it, go on
             recorded = {**events_record([], since, now, complete=False), "error": str(exc)}
         else:

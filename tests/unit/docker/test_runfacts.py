@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from unitlib import FIXTURES
 
+from clusterdeploy.docker import runfacts
 from clusterdeploy.docker.runfacts import container_shape, merge, normalize, rfc3339
 
 CLUSTER = "io.clusterdeploy.cluster=cdreport"
@@ -60,3 +61,11 @@ def test_the_shape_of_a_crashed_node_from_its_inspect():
         "image_hash": attrs["Config"]["Labels"]["io.clusterdeploy.image-hash"],
         "image_key": "node", "created": attrs["Created"]}
     assert CLUSTER.split("=")[1] == attrs["Config"]["Labels"]["io.clusterdeploy.cluster"]
+
+
+def test_an_exact_events_read_ends_at_its_bound_others_at_the_next_second():
+    """The engine streams until `until` has passed on its clock: an exact read (our clock's
+    engine, before anything stops) ends at the moment asked; the others wait for the next
+    whole second, slack for another clock and for a `die` logged after `docker stop` returned."""
+    assert runfacts.events_window(100.9, 200.25, exact=True) == (100, "200.250000000")
+    assert runfacts.events_window(100.9, 200.25, exact=False) == (100, "201")
