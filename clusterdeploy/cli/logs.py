@@ -82,7 +82,7 @@ def collect(args: argparse.Namespace) -> int:
                              faults_dir(spec.name, host_state_dir(args.state_dir, host.name,
                                                                   spec.spans_hosts)))
                    for host in spec.hosts]
-        run_dir = collect_from(sources, spec.name, spec.logs_dir)
+        run_dir = collect_from(sources, spec.name, spec.logs_dir, before_stop=True)
     if run_dir is None:
         where = ", ".join(h.name for h in spec.hosts)
         print(f"cluster {spec.name} has no containers on {where}", file=sys.stderr)

@@ -22,7 +22,8 @@ def collect(state: Any, host: Any, action: CollectLogs, context: ApplyContext) -
         with Engine(context.host) as engine:
             run_dir = collect_logs(engine, context.cluster, context.logs_dir,
                                    only={c.id for c in action.containers}, label=action.label,
-                                   faults_dir=action.faults_dir, latest=action.latest)
+                                   faults_dir=action.faults_dir, latest=action.latest,
+                                   before_stop=True)  # the plan stops them after this
     except ClusterDeployError as exc:
         return fail(host, str(exc))
     if run_dir:

@@ -160,13 +160,14 @@ class LogSource:
 def collect_logs(engine: Engine, cluster: str, logs_dir: Path,
                  only: Collection[str] | None = None, label: str = "",
                  events: dict[str, Any] | None = None, faults_dir: str = "",
-                 latest: bool = True) -> Path | None:
+                 latest: bool = True, before_stop: bool = False) -> Path | None:
     """Write the cluster's containers' logs (those whose ID is in `only`, when given) into a new
     folder, with the nemesis lines of the fault journal in `faults_dir`; None when there is no
     container. `events`: the run's, as an EventRecorder recorded them (else what the engine
-    still holds); `latest`: point the logs folder's `latest` link at it."""
+    still holds); `latest`: point the logs folder's `latest` link at it; `before_stop`: no stop
+    of these containers just ended (see `run_facts`)."""
     return collect_from([LogSource(engine, "", faults_dir, events)], cluster, logs_dir, only,
-                        label, latest)
+                        label, latest, before_stop)
 
 
 def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
@@ -180,7 +181,7 @@ def _read_source(source: LogSource, cluster: str, only: Collection[str] | None,
 
 def collect_from(sources: Sequence[LogSource], cluster: str, logs_dir: Path,
                  only: Collection[str] | None = None, label: str = "",
-                 latest: bool = True) -> Path | None:
+                 latest: bool = True, before_stop: bool = False) -> Path | None:
     """One folder with the logs of every host's containers (read at once): each container's
     file, `cluster.log` merged by Docker's timestamps (the order across hosts is as good as
     their clocks), each line naming its container and, over several hosts, its host."""
@@ -216,7 +217,7 @@ def collect_from(sources: Sequence[LogSource], cluster: str, logs_dir: Path,
             out.write(json.dumps(line.record, ensure_ascii=False) + "\n")
     with private_file(run_dir / "summary.json") as out:
         out.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    facts = [(s.host, run_facts(s.engine, cluster, containers, s.events))
+    facts = [(s.host, run_facts(s.engine, cluster, containers, s.events, before_stop))
              for s, containers, _ in read if containers]
     for name, value in merge_facts(facts).items():
         with private_file(run_dir / name) as out:

@@ -198,15 +198,17 @@ def container_shape(container: Container) -> dict[str, Any]:
 
 
 def run_facts(engine: Engine, cluster: str, containers: Sequence[Container],
-              recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+              recorded: dict[str, Any] | None = None, before_stop: bool = False,
+              ) -> dict[str, Any]:
     """File name -> content of cluster.json and events.json (`recorded`: an EventRecorder's;
-    otherwise what the engine still holds since the oldest container was created)."""
+    otherwise what the engine still holds since the oldest container was created, read up to
+    this moment on the local engine when the caller says no stop just ended: `before_stop`)."""
     now = time.time()
     if recorded is None:
         since = min((_created_seconds(c) for c in containers), default=now)
         try:
-            # a collection precedes any stop of these containers: no late `die` to wait for
-            found = buffered_events(engine, cluster, since, now, exact=engine.host.is_local)
+            found = buffered_events(engine, cluster, since, now,
+                                    exact=before_stop and engine.host.is_local)
         except Exception as exc:  # the logs matter more than the timeline: say it, go on
             recorded = {**events_record([], since, now, complete=False), "error": str(exc)}
         else:
