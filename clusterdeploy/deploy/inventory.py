@@ -14,6 +14,7 @@ from typing import Any
 from ..clusterspec import Host, Spec, load_spec
 from ..core.render import Rendered, render_cluster
 from ..errors import SpecError
+from .quickexit import freeze_heap_until_exit
 
 LOCAL = "@local"
 
@@ -51,6 +52,8 @@ def host_entry(host: Host, spec: Spec, rendered: Rendered) -> tuple[str, dict[st
 
 
 def docker_hosts() -> list[tuple[str, dict[str, Any]]]:
-    """The inventory group of Docker hosts."""
+    """The inventory group of Docker hosts (loaded once pyinfra and clusterdeploy are
+    imported: the moment to freeze the heap, quickexit.py)."""
+    freeze_heap_until_exit()
     spec, rendered = load_or_exit()
     return [host_entry(host, spec, rendered) for host in spec.hosts]
