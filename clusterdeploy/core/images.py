@@ -247,3 +247,30 @@ def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage
         built[key] = DesiredImage(key, image.tag, image_hash, image.dockerfile, image.context,
                                   args, image.requires, bases, image.network)
     return list(built.values())
+
+
+def refs_to_observe(spec: Spec) -> tuple[str, ...]:
+    """The image references a deploy's plan looks up on a host, all known before any hash:
+    each built image's external bases and its `:latest` tag, and the images the containers
+    name that clusterdeploy does not build. The content-addressed `<tag>:<hash>` refs, which
+    depend on the bases' IDs, are found among the tags of the `:latest` images (where a
+    deploy left them); a Dockerfile that cannot be read is reported by desired_images."""
+    refs: dict[str, None] = {}
+    built_names = set()
+    for key, image in spec.images.items():
+        built_names.update({key, image.tag, f"{image.tag}:latest"})
+        refs[f"{image.tag}:latest"] = None
+        args = dict(image.args)
+        if key == spec.build.image and spec.build.programs:
+            args.update(go_build_args(spec.build))
+        try:
+            bases = external_bases(_dockerfile(spec, key), args,
+                                   {required_arg(r) for r in image.requires})
+        except (SpecError, ValueError):
+            continue
+        refs.update(dict.fromkeys(normalize_ref(b) for b in bases))
+    for member in spec.members:
+        if member.settings.image not in built_names:
+            refs[normalize_ref(member.settings.image)] = None
+    return tuple(refs)
+

@@ -107,6 +107,9 @@ class ObservedState:
     networks: tuple[ObservedNetwork, ...] = ()
     images: dict[str, str] = field(default_factory=dict)  # repo:tag -> image ID
     own_images: frozenset[str] = frozenset()  # IDs of the images clusterdeploy built
+    # True: `images` holds every tagged image of the host; False: only the references the
+    # observation asked for (and the other tags of those images), so a missing ref is unknown.
+    images_listed: bool = True
     files: dict[str, str] = field(default_factory=dict)  # host path -> sha256
     files_root_exists: bool = False
     volumes: dict[str, ObservedVolume] = field(default_factory=dict)  # every volume by name

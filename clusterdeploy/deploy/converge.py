@@ -21,7 +21,7 @@ from ..errors import ClusterDeployError
 from . import spread
 from .context import ApplyContext
 from .phases import apply
-from .reading import desired_here, lock, observe, state_dir
+from .reading import deploy_view, images_to_observe, lock, observe, state_dir
 from .tunables import DEFAULT_PARALLELISM, flag
 
 
@@ -84,7 +84,8 @@ def _converge(kind: str, make_plan: Callable[[Spec, Rendered, Host, ObservedStat
             actions = spread.actions_for(kind, spec, rendered, target, spread_plans)
         else:
             lock(spec, target)
-            actions = make_plan(spec, rendered, target, observe(spec, target))
+            actions = make_plan(spec, rendered, target, observe(
+                spec, target, image_refs=images_to_observe(spec, kind)))
     except ClusterDeployError as exc:
         raise PyinfraError(str(exc)) from exc
     _log_plan(spec, actions, idle(spec, target))
@@ -93,7 +94,8 @@ def _converge(kind: str, make_plan: Callable[[Spec, Rendered, Host, ObservedStat
 
 def _deploy_plan(spec: Spec, rendered: Rendered, target: Host,
                  observed: ObservedState) -> list[Action]:
-    return plan(desired_here(spec, rendered, target, observed), observed, target.name)
+    desired, observed = deploy_view(spec, rendered, target, observed)
+    return plan(desired, observed, target.name)
 
 
 def _up_to_date(spec: Spec, target: Host) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyinfra.api import FactBase
 
 from ..core.observed import ObservedState
-from ..docker.observe import observe_script, parse_observation
+from ..docker.observe import listing_script, observe_script, parse_listing, parse_observation
 from ..docker.swarm import SwarmObservation, parse_swarm_observation, swarm_script
 
 
@@ -22,12 +22,26 @@ class ClusterState(FactBase[ObservedState]):
     """
 
     def command(self, cluster: str, network: str, files_root: str, host_name: str,
-                faults_dir: str = "") -> str:
-        self._cluster, self._host_name = cluster, host_name
-        return observe_script(cluster, network, files_root, faults_dir)
+                faults_dir: str = "", image_refs: tuple[str, ...] | None = None) -> str:
+        self._cluster, self._host_name, self._image_refs = cluster, host_name, image_refs
+        return observe_script(cluster, network, files_root, faults_dir, image_refs)
 
     def process(self, output: list[str]) -> ObservedState:
-        return parse_observation("\n".join(output), self._cluster, self._host_name)
+        return parse_observation("\n".join(output), self._cluster, self._host_name,
+                                 self._image_refs)
+
+
+class ImageListing(FactBase[tuple[dict[str, str], frozenset[str]]]):
+    """Every tagged image of a host with its ID, and the IDs of those clusterdeploy built:
+    read when the observation's named references cannot settle a plan (deploy/reading.py).
+    """
+
+    def command(self, host_name: str) -> str:
+        self._host_name = host_name
+        return listing_script()
+
+    def process(self, output: list[str]) -> tuple[dict[str, str], frozenset[str]]:
+        return parse_listing("\n".join(output), self._host_name)
 
 
 class SwarmState(FactBase[SwarmObservation]):

@@ -19,6 +19,7 @@ from ..core.desired import (
     files_root,
     host_state_dir,
 )
+from ..core.images import refs_to_observe
 from ..core.observed import ObservedState
 from ..core.render import Rendered
 from ..docker.engine import Engine, build_image_ids
@@ -33,7 +34,7 @@ from ..docker.lock import (
 )
 from ..errors import docker_unreachable
 from ..faults.image import helper_image
-from .facts import ClusterState
+from .facts import ClusterState, ImageListing
 from .tunables import DEFAULT_STATE_DIR, checked_state_dir, flag
 
 
@@ -43,12 +44,21 @@ def state_dir(spec: Spec, target: Host, pyhost: Any = host) -> str:
     return host_state_dir(base, target.name, spec.spans_hosts)
 
 
-def observe(spec: Spec, target: Host, pyhost: Any = host) -> ObservedState:
-    """One host's state, through pyinfra's connection to it (`pyhost`)."""
+def images_to_observe(spec: Spec, kind: str) -> tuple[str, ...]:
+    """The image references a plan of `kind` reads: a deploy those its plan looks up, a
+    teardown none."""
+    return refs_to_observe(spec) if kind == "deploy" else ()
+
+
+def observe(spec: Spec, target: Host, pyhost: Any = host,
+            image_refs: tuple[str, ...] | None = None) -> ObservedState:
+    """One host's state, through pyinfra's connection to it (`pyhost`); its images: those
+    named by `image_refs` (None: all of them)."""
     observed: ObservedState | None = pyhost.get_fact(
         ClusterState, cluster=spec.name, network=spec.network.name,
         files_root=files_root(spec.name, state_dir(spec, target, pyhost)),
-        faults_dir=faults_dir(spec.name, state_dir(spec, target, pyhost)), host_name=target.name)
+        faults_dir=faults_dir(spec.name, state_dir(spec, target, pyhost)), host_name=target.name,
+        image_refs=image_refs)
     if observed is None:  # pyinfra could not run the command at all
         raise docker_unreachable(target.name, "the observation did not run")
     return observed
@@ -72,6 +82,26 @@ def lock(spec: Spec, target: Host, pyhost: Any = host) -> None:
                 lock.run = engine.run
                 lock.release()
         atexit.register(release)
+
+
+def deploy_view(spec: Spec, rendered: Rendered, target: Host, observed: ObservedState,
+                pyhost: Any = host) -> tuple[DesiredState, ObservedState]:
+    """What a deploy wants on one host, and the host's state as its plan must see it. An
+    observation of named image references settles a plan when every image the deploy wants
+    there was found (the no-op and most changes); otherwise (an image to build or ship,
+    faults whose helper image is to be found) every image is listed after all, so the plan
+    never takes "not asked" for "not there"."""
+    desired = desired_here(spec, rendered, target, observed, pyhost)
+    if observed.images_listed or (
+            not observed.faults and all(i.ref in observed.images for i in desired.images)):
+        return desired, observed
+    listing: tuple[dict[str, str], frozenset[str]] | None = pyhost.get_fact(
+        ImageListing, host_name=target.name)
+    if listing is None:
+        raise docker_unreachable(target.name, "the image listing did not run")
+    observed = dataclasses.replace(observed, images=listing[0], own_images=listing[1],
+                                   images_listed=True)
+    return desired_here(spec, rendered, target, observed, pyhost), observed
 
 
 def desired_here(spec: Spec, rendered: Rendered, target: Host, observed: ObservedState,

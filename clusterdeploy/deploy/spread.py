@@ -34,7 +34,7 @@ from ..docker.swarm import SwarmObservation
 from ..errors import ClusterDeployError, DeployError, on_host
 from .facts import SwarmState
 from .inventory import inventory_name
-from .reading import desired_here, lock, observe, state_dir
+from .reading import deploy_view, images_to_observe, lock, observe, state_dir
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def actions_for(kind: str, spec: Spec, rendered: Rendered, target: Host,
     with _guard:
         if key not in _prepared:
             try:
-                _prepared[key] = planner(spec, rendered, _views(spec))
+                _prepared[key] = planner(spec, rendered, _views(spec, kind))
             except ClusterDeployError as exc:
                 _prepared[key] = exc
         prepared = _prepared[key]
@@ -96,7 +96,7 @@ def check_flags(argv: list[str]) -> None:
                           f"pyinfra without {' and '.join(used)})")
 
 
-def _views(spec: Spec) -> dict[str, HostView]:
+def _views(spec: Spec, kind: str) -> dict[str, HostView]:
     check_flags(sys.argv)
     pyhosts = {h.name: pyinfra_host(h) for h in spec.hosts}
     for host in spec.hosts:
@@ -108,7 +108,8 @@ def _views(spec: Spec) -> dict[str, HostView]:
             SwarmState, state_dir=state_dir(spec, host, pyhost), host_name=host.name)
         if swarm is None:
             raise DeployError(on_host(host.name, "cannot read its swarm membership"))
-        return HostView(host, pyhost, observe(spec, host, pyhost), swarm)
+        return HostView(host, pyhost, observe(spec, host, pyhost, images_to_observe(spec, kind)),
+                        swarm)
 
     with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
         futures = {h.name: pool.submit(read, h) for h in spec.hosts}
@@ -129,9 +130,10 @@ def deploy_plans(spec: Spec, rendered: Rendered, views: dict[str, HostView],
     """Every host's deploy: the swarm's joins first, then its part of the cluster."""
     swarm = plan_swarm(spec.hosts, {n: v.swarm.member for n, v in views.items()},
                        spec.network.subnet)
-    desired = {h.name: desired_here(spec, rendered, h, views[h.name].observed,
-                                    views[h.name].pyhost) for h in spec.hosts}
-    plans = plan_hosts(desired, {n: v.observed for n, v in views.items()}, swarm.manager)
+    seen = {h.name: deploy_view(spec, rendered, h, views[h.name].observed, views[h.name].pyhost)
+            for h in spec.hosts}
+    plans = plan_hosts({n: d for n, (d, _) in seen.items()},
+                       {n: o for n, (_, o) in seen.items()}, swarm.manager)
     for action in swarm.actions:
         plans[action.host].insert(0, action)
     return plans

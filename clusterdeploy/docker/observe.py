@@ -4,12 +4,20 @@ The command runs a constant number of docker calls whatever the node count, conc
 `docker ps` (one line per container with the labels planning needs), then a formatted
 `docker inspect` of the cluster's containers (their wiring only: networks, addresses, aliases,
 ports, mounts, hostname; a full inspect is 12 KB a container), `docker network ls` + `inspect`
-of the cluster's networks, `docker images` (all, and those clusterdeploy built), and a checksum
-of the rendered files, and the cluster's fault journal (one JSON line per active fault:
-faults/journal.py). So a no-op redeploy stays cheap, also over SSH. Deploy and teardown run
-it as a pyinfra fact, the lifecycle commands through docker/engine.py; both parse it here. A
-docker call that fails makes the whole observation an error naming the host: planning never
-sees a partial state.
+of the cluster's networks, the images, and a checksum of the rendered files, and the cluster's
+fault journal (one JSON line per active fault: faults/journal.py). So a no-op redeploy stays
+cheap, also over SSH.
+
+Images are read one of two ways. Listing them all (`docker images`, and those clusterdeploy
+built) costs dockerd ~1 ms per image on the host (0.13-0.16 s each with ~500 images, the
+slowest calls of a no-op); a deploy instead names the references its plan looks up
+(core/images.py refs_to_observe) and inspects just those, each with its ID, whether
+clusterdeploy built it, and its other tags (where the content-addressed `<tag>:<hash>` refs
+are found). What that cannot settle is read by the listing after all (deploy/reading.py).
+
+Deploy and teardown run it as a pyinfra fact, the lifecycle commands through
+docker/engine.py; both parse it here. A docker call that fails makes the whole observation an
+error naming the host: planning never sees a partial state.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from ..clusterspec.ports import ANY_ADDRESS, PortMapping
@@ -59,6 +68,10 @@ ATTACHMENT_FORMAT = "\t".join(ATTACHMENT_COLUMNS.values())
 NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
                    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
 IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
+# `docker image inspect` of one named reference: its ID, clusterdeploy's build label, its tags.
+IMAGE_REF_FORMAT = (f'{{{{.Id}}}}\t{{{{index .Config.Labels "{labels.IMAGE_HASH}"}}}}'
+                    "\t{{json .RepoTags}}")
+NO_SUCH_IMAGE = "No such image"
 VOLUME_COLUMNS = {"name": "{{.Name}}", **{key: f'{{{{.Label "{label}"}}}}' for key, label in (
     ("cluster", labels.CLUSTER), ("member", labels.MEMBER), ("keep", labels.KEEP))}}
 
@@ -68,11 +81,13 @@ def _column(columns: dict[str, str], name: str) -> str:
     return f"${list(columns).index(name) + 1}"
 
 
-def observe_script(cluster: str, network: str, files_root: str, faults_dir: str = "") -> str:
+def observe_script(cluster: str, network: str, files_root: str, faults_dir: str = "",
+                   image_refs: Sequence[str] | None = None) -> str:
     """The one shell command that reads everything planning needs (its calls run at once).
 
+    `image_refs`: the only images to read (each inspected by name), instead of listing all.
     Each docker call's exit status is kept; any failure prints the `error` section instead
-    of the state."""
+    of the state (an inspected reference that is not on the host is no failure)."""
     q = shlex.quote
     net_format = q("\t".join(NETWORK_COLUMNS.values()))
     name, owner, net_id = (_column(NETWORK_COLUMNS, c) for c in ("name", "cluster", "id"))
@@ -92,9 +107,7 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         f'  nets=$({pick} "$t/netls")',
         '  if [ -n "$nets" ]; then call net docker network inspect $nets; '
         'else echo "[]" >"$t/net"; echo 0 >"$t/net.rc"; fi ) &',
-        f"call img docker images --no-trunc --format {q(IMAGES_FORMAT)} &",
-        f"call own docker images --no-trunc --filter label={q(labels.IMAGE_HASH)} "
-        "--format '{{.ID}}' &",
+        *(_listing_lines() if image_refs is None else _ref_lines(image_refs)),
         f"call vol docker volume ls --format {q(chr(9).join(VOLUME_COLUMNS.values()))} &",
         f"awk -v b={q(begin)} -v e={q(end)} '$0 == b {{on = 1}} on {{print}} $0 == e {{on = 0}}' "
         '/etc/hosts >"$t/hosts" 2>/dev/null &',
@@ -102,16 +115,14 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         f'find {q(files_root)} -type f -exec sha256sum {{}} +; fi >"$t/files" ) &',
         *_journal_lines(faults_dir),
         "wait",
-        "for part in ps attach netls net img own vol; do",
-        '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ]; then',
-        f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
-        "  fi",
+        "for part in ps attach netls net vol; do",
+        *_fail_on_error("$part"),
         "done",
+        *(_listing_checks() if image_refs is None else _ref_checks(len(image_refs))),
         f'echo {MARK}ps; cat "$t/ps"',
         f'echo {MARK}attach; cat "$t/attach"',
         f'echo {MARK}networks; cat "$t/net"',
-        f'echo {MARK}images; cat "$t/img"',
-        f'echo {MARK}own; cat "$t/own"',
+        *(_listing_output() if image_refs is None else _ref_output(len(image_refs))),
         f'echo {MARK}volumes; cat "$t/vol"',
         f'echo {MARK}hosts; cat "$t/hosts"',
         f'echo {MARK}files; cat "$t/files"',
@@ -119,6 +130,53 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         *(['cat "$t/faults"'] if faults_dir else []),
         f"echo {MARK}end",
     ])
+
+
+def _fail_on_error(part: str) -> list[str]:
+    return [f'  if [ "$(cat "$t/{part}.rc" 2>/dev/null)" != 0 ]; then',
+            f'    echo {MARK}error; cat "$t/{part}.err"; exit 0',
+            "  fi"]
+
+
+def _listing_lines() -> list[str]:
+    return [f"call img docker images --no-trunc --format {shlex.quote(IMAGES_FORMAT)} &",
+            f"call own docker images --no-trunc --filter label={shlex.quote(labels.IMAGE_HASH)} "
+            "--format '{{.ID}}' &"]
+
+
+def _listing_checks() -> list[str]:
+    return ["for part in img own; do", *_fail_on_error("$part"), "done"]
+
+
+def _listing_output() -> list[str]:
+    return [f'echo {MARK}images; cat "$t/img"', f'echo {MARK}own; cat "$t/own"']
+
+
+def _ref_lines(refs: Sequence[str]) -> list[str]:
+    """One `docker image inspect` per reference, at once (with several names one call's
+    output would not say which of them were missing)."""
+    q = shlex.quote
+    return [f"call ref{i} docker image inspect --format {q(IMAGE_REF_FORMAT)} -- {q(ref)} &"
+            for i, ref in enumerate(refs)]
+
+
+def _ref_checks(count: int) -> list[str]:
+    """A reference that is not there is an answer; any other failure is the host's."""
+    if not count:
+        return []
+    return [f"for part in {' '.join(f'ref{i}' for i in range(count))}; do",
+            '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ] && '
+            f'! grep -q {shlex.quote(NO_SUCH_IMAGE)} "$t/$part.err"; then',
+            f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
+            "  fi",
+            "done"]
+
+
+def _ref_output(count: int) -> list[str]:
+    """The `refs` section: per asked reference its position, a tab, and its inspect line
+    (nothing after the tab when it is not on the host)."""
+    return [f"echo {MARK}refs",
+            *(f'printf \'%s\\t%s\\n\' {i} "$(cat "$t/ref{i}")"' for i in range(count))]
 
 
 def _journal_lines(faults_dir: str) -> list[str]:
@@ -163,9 +221,10 @@ def _sections(text: str) -> dict[str, list[str]]:
     return sections
 
 
-def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
+def parse_observation(text: str, cluster: str, host: str,
+                      image_refs: Sequence[str] | None = None) -> ObservedState:
     """The script's output as an ObservedState; DeployError naming the host when docker failed
-    or the output was cut short."""
+    or the output was cut short. `image_refs`: those the script was given."""
     sections = _sections(text)
     if "error" in sections:
         raise docker_unreachable(host, "\n".join(sections["error"]) or "docker failed")
@@ -174,13 +233,18 @@ def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
     rows = [dict(zip(PS_COLUMNS, line.split("\t"), strict=False))
             for line in sections["ps"] if line.strip()]
     wiring = dict(_attachment(line) for line in sections.get("attach", []) if line.strip())
+    if "refs" in sections:
+        images, own_images = parse_image_refs(sections["refs"], image_refs or ())
+    else:
+        images, own_images = parse_image_listing(sections)
     return ObservedState(
         names={row["name"]: row.get("cluster", "") for row in rows},
         containers=tuple(_container(row, wiring.get(row["id"])) for row in rows
                          if row.get("cluster") == cluster),
         networks=tuple(_network(n) for n in json.loads("\n".join(sections["networks"]) or "[]")),
-        images=parse_images(sections["images"]),
-        own_images=frozenset(line.strip() for line in sections.get("own", []) if line.strip()),
+        images=images,
+        own_images=own_images,
+        images_listed="refs" not in sections,
         files={path: digest for digest, _, path in
                (line.partition("  ") for line in sections["files"]) if path},
         files_root_exists="root" in sections,
@@ -189,6 +253,52 @@ def parse_observation(text: str, cluster: str, host: str) -> ObservedState:
         faults=parse_journal(sections.get("faults", [])),
         faults_dir_exists="faults" in sections,
     )
+
+
+def parse_image_listing(sections: dict[str, list[str]]) -> tuple[dict[str, str], frozenset[str]]:
+    """The listing's sections -> ({repo:tag: image ID}, IDs of the images clusterdeploy built)."""
+    return (parse_images(sections["images"]),
+            frozenset(line.strip() for line in sections.get("own", []) if line.strip()))
+
+
+def parse_image_refs(lines: list[str], refs: Sequence[str],
+                     ) -> tuple[dict[str, str], frozenset[str]]:
+    """The `refs` section -> ({each found reference and every tag of its image: image ID},
+    IDs of the images among them that clusterdeploy built)."""
+    images: dict[str, str] = {}
+    own: set[str] = set()
+    for line in lines:
+        position, _, found = line.strip().partition("\t")
+        image_id, _, rest = found.partition("\t")
+        if not image_id or not position.isdigit() or int(position) >= len(refs):
+            continue
+        ref = refs[int(position)]
+        built, _, tags = rest.partition("\t")
+        for tag in json.loads(tags or "null") or ():
+            images[str(tag)] = image_id
+        images[ref] = image_id
+        if built:
+            own.add(image_id)
+    return images, frozenset(own)
+
+
+def listing_script() -> str:
+    """Every image of the host, as the observation's `images` and `own` sections."""
+    return "\n".join([
+        't=$(mktemp -d) || exit 1',
+        'trap \'rm -rf "$t"\' EXIT',
+        'call() { name=$1; shift; "$@" >"$t/$name" 2>"$t/$name.err"; echo $? >"$t/$name.rc"; }',
+        *_listing_lines(), "wait", *_listing_checks(), *_listing_output(), f"echo {MARK}end"])
+
+
+def parse_listing(text: str, host: str) -> tuple[dict[str, str], frozenset[str]]:
+    """listing_script's output; DeployError naming the host when docker failed."""
+    sections = _sections(text)
+    if "error" in sections:
+        raise docker_unreachable(host, "\n".join(sections["error"]) or "docker failed")
+    if "end" not in sections:
+        raise DeployError(on_host(host, f"the image listing was cut short: {text[-300:]!r}"))
+    return parse_image_listing(sections)
 
 
 def parse_images(lines: list[str]) -> dict[str, str]:

@@ -6,7 +6,8 @@ passes (`{{.Names}}`, `{{.Label "k"}}`, ...), so a parser reading the wrong colu
 the wrong value, as it would against the real CLI. Environment:
   FAKE_DOCKER_STATE  JSON: {"containers": [{ID, Names, State, Status, Networks, Labels}],
                      "networks": [{Id, Name, Labels, IPAM, Containers}],
-                     "images": [{Repository, Tag, ID}], "fail": {"ps": "message", ...},
+                     "images": [{Repository, Tag, ID, Labels}] (also what `image inspect`
+                     finds, by repo:tag or ID), "fail": {"ps": "message", ...},
                      "sleep": seconds every create/start/stop takes,
                      "fail_stdin": {"text": "message"}: a `docker run -i` whose stdin holds
                      the text fails with the message}
@@ -22,7 +23,7 @@ import re
 import sys
 import time
 
-FIELD = re.compile(r'\{\{\s*(json\s+)?\.([\w.]+)(?:\s+"([^"]+)")?\s*\}\}')
+FIELD = re.compile(r'\{\{\s*(json\s+|index\s+)?\.([\w.]+)(?:\s+"([^"]+)")?\s*\}\}')
 
 
 def render(template: str, item: dict) -> str:
@@ -30,6 +31,11 @@ def render(template: str, item: dict) -> str:
         as_json, path, label = match.group(1), match.group(2), match.group(3)
         if path == "Label":
             return str((item.get("Labels") or {}).get(label, ""))
+        if as_json and as_json.startswith("index"):  # {{index .Config.Labels "k"}}
+            found = item
+            for part in path.split("."):
+                found = found.get(part) if isinstance(found, dict) else None
+            return str((found or {}).get(label, ""))
         found = item
         for part in path.split("."):
             found = found.get(part) if isinstance(found, dict) else None
@@ -70,6 +76,20 @@ def main(argv: list[str]) -> int:
         for image in state.get("images", []):
             if not wanted or wanted in image.get("Labels", {}):
                 print(render(option(argv, "--format"), image))
+    elif argv[:2] == ["image", "inspect"]:
+        ref = argv[-1]
+        tags = {i["ID"]: [f"{j['Repository']}:{j['Tag']}" for j in state.get("images", [])
+                          if j["ID"] == i["ID"] and j["Repository"] != "<none>"]
+                for i in state.get("images", [])}
+        found = next((i for i in state.get("images", [])
+                      if ref in (f"{i['Repository']}:{i['Tag']}", i["ID"])), None)
+        if found is None:
+            print(f"Error response from daemon: No such image: {ref}", file=sys.stderr)
+            code = 1
+        else:
+            print(render(option(argv, "--format"), {
+                "Id": found["ID"], "Config": {"Labels": found.get("Labels") or None},
+                "RepoTags": tags[found["ID"]]}))
     elif key == "volume ls" or argv[:2] == ["volume", "ls"]:
         for volume in state.get("volumes", []):
             print(render(option(argv, "--format"), volume))

@@ -13,17 +13,20 @@ import shutil
 
 import pytest
 import yaml
-from unitlib import BASE_IDS, PROJECT
+from unitlib import BASE_IDS, PROJECT, STATE_DIR, base_doc, write_spec
 
 from clusterdeploy.clusterspec import ImageDef, load_spec
+from clusterdeploy.core.desired import desired_state
 from clusterdeploy.core.images import (
     context_digest,
     desired_images,
     external_bases,
     image_order,
     normalize_ref,
+    refs_to_observe,
     required_arg,
 )
+from clusterdeploy.core.render import render_cluster
 
 
 def hashes(project, base_ids=None):
@@ -265,3 +268,48 @@ def test_copy_sources(dockerfile, sources):
     from clusterdeploy.core import images
 
     assert images.copy_sources(dockerfile) == sources
+
+
+class Recorder(dict):
+    """A {ref: image ID} mapping that remembers every reference looked up in it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: set[str] = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.asked.add(key)
+        return super().__contains__(key)
+
+
+def test_the_refs_to_observe_are_the_bases_the_latest_tags_and_the_containers_images(project):
+    spec = load_spec(project / "cluster.yml")
+    assert refs_to_observe(spec) == ("go-builder:latest", "debian:bookworm", "my-db:latest")
+
+
+def test_a_spec_without_builds_observes_its_containers_images(tmp_path):
+    doc = base_doc(3)
+    doc["nodes"][1]["image"] = "redis"
+    spec = load_spec(write_spec(tmp_path, doc))
+    assert refs_to_observe(spec) == ("busybox:1.36", "redis:latest")
+
+
+@pytest.mark.parametrize("tester", [False, True])
+def test_every_ref_desired_state_looks_up_is_observed(project, tester):
+    """What desired_state reads from the host's images is exactly what the observation asks
+    for by name (the content-addressed refs come from the hashes, not from lookups)."""
+    if tester:
+        edit_spec(project, lambda doc: doc.update(tester={"enabled": True, "image": "curl:8"}))
+    spec = load_spec(project / "cluster.yml")
+    ids = Recorder(BASE_IDS)
+    desired_state(spec, render_cluster(spec), STATE_DIR, build_ids=ids, host_ids=ids)
+    assert ids.asked <= set(refs_to_observe(spec))
+    assert ("curl:8" in refs_to_observe(spec)) is tester

@@ -7,7 +7,14 @@ import pytest
 from unitlib import FIXTURES
 
 from clusterdeploy.core import labels
-from clusterdeploy.docker.observe import MARK, _container, observe_script, parse_observation
+from clusterdeploy.docker.observe import (
+    MARK,
+    _container,
+    listing_script,
+    observe_script,
+    parse_listing,
+    parse_observation,
+)
 from clusterdeploy.errors import DeployError
 
 CAPTURED = FIXTURES / "observe" / "two-nodes-one-exited.txt"
@@ -247,3 +254,74 @@ def test_script_reads_the_fault_journal_one_entry_a_line(host_state, tmp_path):
     # two observations of 7 docker calls each (ps, inspect, network ls, network inspect, images
     # twice, volume ls): the journal adds none
     assert len(host_state.calls()) == 14
+
+
+# --- images read by name instead of listed -------------------------------------------------------
+
+
+@pytest.fixture
+def built_state(host_state):
+    """my-db built by clusterdeploy (its hash tag and latest on one image), a base image, and
+    someone else's image."""
+    host_state.state["images"] = [
+        {"Repository": "my-db", "Tag": "latest", "ID": "sha256:aa",
+         "Labels": {labels.IMAGE_HASH: "0123"}},
+        {"Repository": "my-db", "Tag": "0123456789abcdef", "ID": "sha256:aa",
+         "Labels": {labels.IMAGE_HASH: "0123"}},
+        {"Repository": "debian", "Tag": "bookworm", "ID": "sha256:dd"},
+        {"Repository": "theirs", "Tag": "latest", "ID": "sha256:ee"},
+    ]
+    return host_state
+
+
+def observe_refs(fake_docker, refs):
+    result = fake_docker.run(observe_script("ci", "netDB", ROOT, image_refs=refs))
+    assert result.returncode == 0, result.stderr
+    return parse_observation(result.stdout, "ci", "local", refs)
+
+
+def test_named_refs_are_inspected_not_listed(built_state):
+    observed = observe_refs(built_state, ("my-db:latest", "debian:bookworm", "redis:7"))
+    commands = [c["argv"] for c in built_state.calls()]
+    assert not any(argv[0] == "images" for argv in commands)
+    assert sorted(argv[-1] for argv in commands if argv[:2] == ["image", "inspect"]) == [
+        "debian:bookworm", "my-db:latest", "redis:7"]
+    # the hash tag is found among the tags of latest's image; a missing ref is simply absent
+    assert observed.images == {"my-db:latest": "sha256:aa", "my-db:0123456789abcdef": "sha256:aa",
+                               "debian:bookworm": "sha256:dd"}
+    assert observed.own_images == {"sha256:aa"}
+    assert not observed.images_listed
+    assert observed.may_tag("my-db:latest")
+
+
+def test_a_foreign_image_under_a_named_ref_is_not_ours(built_state):
+    observed = observe_refs(built_state, ("theirs:latest",))
+    assert observed.images == {"theirs:latest": "sha256:ee"}
+    assert not observed.may_tag("theirs:latest")
+
+
+def test_no_refs_read_no_images(built_state):
+    observed = observe_refs(built_state, ())
+    assert observed.images == {} and not observed.images_listed
+    assert not any(c["argv"][0] in ("images", "image") for c in built_state.calls())
+
+
+def test_an_inspect_failing_for_another_reason_is_the_hosts_error(built_state):
+    built_state.state["fail"] = {"image": "Error response from daemon: image store broke"}
+    result = built_state.run(observe_script("ci", "netDB", ROOT, image_refs=("my-db:latest",)))
+    with pytest.raises(DeployError, match=r"^lab: cannot talk to Docker: .*image store broke"):
+        parse_observation(result.stdout, "ci", "lab", ("my-db:latest",))
+
+
+def test_the_listing_script_reads_every_image_and_ours(built_state):
+    result = built_state.run(listing_script())
+    images, own = parse_listing(result.stdout, "local")
+    assert images == {"my-db:latest": "sha256:aa", "my-db:0123456789abcdef": "sha256:aa",
+                      "debian:bookworm": "sha256:dd", "theirs:latest": "sha256:ee"}
+    assert own == {"sha256:aa"}
+
+
+def test_a_failing_listing_names_the_host(built_state):
+    built_state.state["fail"] = {"images": "Error response from daemon: gone"}
+    with pytest.raises(DeployError, match=r"^lab: cannot talk to Docker: .*gone"):
+        parse_listing(built_state.run(listing_script()).stdout, "lab")
