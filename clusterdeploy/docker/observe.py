@@ -69,7 +69,9 @@ NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
                    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
 IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
 # `docker image inspect` of one named reference: its ID, clusterdeploy's build label, its tags.
-IMAGE_REF_FORMAT = (f'{{{{.Id}}}}\t{{{{index .Config.Labels "{labels.IMAGE_HASH}"}}}}'
+# (`index` of an image without labels is a template error, hence the `if`.)
+IMAGE_REF_FORMAT = ("{{.Id}}\t{{if .Config.Labels}}"
+                    f'{{{{index .Config.Labels "{labels.IMAGE_HASH}"}}}}{{{{end}}}}'
                     "\t{{json .RepoTags}}")
 NO_SUCH_IMAGE = "No such image"
 VOLUME_COLUMNS = {"name": "{{.Name}}", **{key: f'{{{{.Label "{label}"}}}}' for key, label in (

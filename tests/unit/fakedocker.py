@@ -26,16 +26,33 @@ import time
 FIELD = re.compile(r'\{\{\s*(json\s+|index\s+)?\.([\w.]+)(?:\s+"([^"]+)")?\s*\}\}')
 
 
+CONDITION = re.compile(r"\{\{\s*if\s+\.([\w.]+)\s*\}\}(.*?)\{\{\s*end\s*\}\}")
+
+
+class TemplateError(Exception):
+    """What the real CLI fails with, e.g. `index` of a missing map."""
+
+
+def _lookup(item: dict, path: str):
+    found = item
+    for part in path.split("."):
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
 def render(template: str, item: dict) -> str:
+    template = CONDITION.sub(lambda m: m.group(2) if _lookup(item, m.group(1)) else "", template)
+
     def value(match: re.Match) -> str:
         as_json, path, label = match.group(1), match.group(2), match.group(3)
         if path == "Label":
             return str((item.get("Labels") or {}).get(label, ""))
         if as_json and as_json.startswith("index"):  # {{index .Config.Labels "k"}}
-            found = item
-            for part in path.split("."):
-                found = found.get(part) if isinstance(found, dict) else None
-            return str((found or {}).get(label, ""))
+            found = _lookup(item, path)
+            if found is None:
+                raise TemplateError(f'template: :1: executing "" at <index .{path} "{label}">: '
+                                    "error calling index: index of untyped nil")
+            return str(found.get(label, ""))
         found = item
         for part in path.split("."):
             found = found.get(part) if isinstance(found, dict) else None
@@ -87,9 +104,13 @@ def main(argv: list[str]) -> int:
             print(f"Error response from daemon: No such image: {ref}", file=sys.stderr)
             code = 1
         else:
-            print(render(option(argv, "--format"), {
-                "Id": found["ID"], "Config": {"Labels": found.get("Labels") or None},
-                "RepoTags": tags[found["ID"]]}))
+            try:
+                print(render(option(argv, "--format"), {
+                    "Id": found["ID"], "Config": {"Labels": found.get("Labels") or None},
+                    "RepoTags": tags[found["ID"]]}))
+            except TemplateError as exc:
+                print(exc, file=sys.stderr)
+                code = 1
     elif key == "volume ls" or argv[:2] == ["volume", "ls"]:
         for volume in state.get("volumes", []):
             print(render(option(argv, "--format"), volume))
