@@ -13,21 +13,26 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
+from .validcache import document_key, known_valid, remember_valid
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "cluster.schema.json"
 
 
 @cache
+def schema_text() -> str:
+    return resources.files("clusterdeploy").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@cache
 def load_schema() -> dict[str, Any]:
     """The schema document, read once from the package."""
-    text = resources.files("clusterdeploy").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text())
     return schema
 
 
@@ -39,17 +44,21 @@ def definition(name: str) -> dict[str, Any]:
 
 def _full_match(validator: Any, pattern: str, instance: Any, schema: dict[str, Any],
                 ) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
     if isinstance(instance, str) and re.fullmatch(pattern, instance) is None:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, {"pattern": _full_match})
-
-
 @cache
 def _validator() -> Any:
-    return _Validator(load_schema(), format_checker=jsonschema.FormatChecker())
+    """Draft 2020-12 with whole-value patterns; jsonschema is imported here, when a document
+    is validated at all (validcache.py)."""
+    import jsonschema
+
+    extended: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {"pattern": _full_match})
+    return extended(load_schema(), format_checker=jsonschema.FormatChecker())
 
 
 def format_path(parts: Iterable[str | int]) -> str:
@@ -63,7 +72,18 @@ def format_path(parts: Iterable[str | int]) -> str:
 def schema_problems(document: Any, definition_name: str | None = None,
                     prefix: str = "") -> list[Problem]:
     """Every structural problem of the document (or of a value against one `$defs` entry),
-    each with its path (under `prefix`) and fix."""
+    each with its path (under `prefix`) and fix. A document accepted before is not validated
+    again (validcache.py)."""
+    key = document_key(document, schema_text(), definition_name)
+    if known_valid(key):
+        return []
+    problems = _problems(document, definition_name, prefix)
+    if not problems:
+        remember_valid(key)
+    return problems
+
+
+def _problems(document: Any, definition_name: str | None, prefix: str) -> list[Problem]:
     validator = _validator()
     if definition_name is not None:
         validator = validator.evolve(schema={"$ref": f"#/$defs/{definition_name}",

@@ -17,6 +17,15 @@ from clusterdeploy.clusterspec import Spec, load_spec
 from clusterdeploy.errors import SpecError
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_spec_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The specs the unit tests accept are remembered in a folder of this run, not in the
+    user's cache (clusterspec/validcache.py)."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture
 def load(tmp_path: Path) -> Callable[..., Spec]:
     """load(doc) -> Spec, the doc written to tmp_path/cluster.yml."""
