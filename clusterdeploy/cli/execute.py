@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..lifecycle.execute import run_in
 from .options import NODE_HELP, add_spec
 
 
@@ -47,6 +46,8 @@ def command_of(args: argparse.Namespace) -> list[str]:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..lifecycle.execute import run_in
+
     command = command_of(args)
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     return run_in(load_spec(args.spec), args.node, command, tty)

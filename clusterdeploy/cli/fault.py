@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clusterspec import Spec, load_spec
 from ..clusterspec.faults import KILL, KINDS, PAUSE, STOP, FaultDef, fault_problems
-from ..docker.engine import Engine
 from ..docker.lock import (
     DEFAULT_TIMEOUT,
     ClusterLock,
@@ -31,10 +30,11 @@ from ..docker.lock import (
     timeout_seconds,
 )
 from ..errors import ClusterDeployError
-from ..faults.executor import FaultExecutor
 from ..faults.model import concrete, new_id
-from ..lifecycle.faults import fault_rows, render_fault_table
 from .options import add_spec, add_state_dir
+
+if TYPE_CHECKING:
+    from ..faults.executor import FaultExecutor
 
 HEALS = {"unpause": (PAUSE,), "start": (KILL, STOP)}
 
@@ -126,6 +126,9 @@ def definition(args: argparse.Namespace) -> FaultDef:
 
 
 def fault(args: argparse.Namespace) -> int:
+    from ..docker.engine import Engine
+    from ..faults.executor import FaultExecutor
+
     spec = load_spec(args.spec)
     if spec.spans_hosts:
         raise ClusterDeployError(f"{spec.display}: fault injection works on a cluster on one "
@@ -189,6 +192,10 @@ def heal(executor: FaultExecutor, spec: Spec, args: argparse.Namespace, where: s
 
 
 def list_faults(spec: Spec, args: argparse.Namespace) -> int:
+    from ..docker.engine import Engine
+    from ..faults.executor import FaultExecutor
+    from ..lifecycle.faults import fault_rows, render_fault_table
+
     rows = []
     for host in spec.hosts:
         with Engine(host) as engine:

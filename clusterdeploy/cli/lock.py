@@ -7,7 +7,6 @@ from typing import Any
 
 from ..clusterspec import load_spec
 from ..core.desired import host_state_dir
-from ..docker.engine import Engine
 from ..docker.lock import lock_dir, parse_holder, remove_script, show_script
 from ..errors import DeployError, on_host
 from .options import add_spec, add_state_dir
@@ -24,6 +23,8 @@ def add(sub: Any) -> None:
 
 
 def lock(args: argparse.Namespace) -> int:
+    from ..docker.engine import Engine
+
     spec = load_spec(args.spec)
     for host in spec.hosts:
         directory = lock_dir(host_state_dir(args.state_dir, host.name, spec.spans_hosts),

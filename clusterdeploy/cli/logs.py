@@ -11,12 +11,6 @@ from typing import Any
 
 from ..clusterspec import load_spec
 from ..core.desired import faults_dir, host_state_dir
-from ..docker.engine import Engine
-from ..docker.logs import LogSource, collect_from
-from ..lifecycle.follow import Output, show
-from ..lifecycle.logview import Printer, Style
-from ..lifecycle.nodes import resolve
-from ..report import try_write_report
 from .options import NODE_HELP, add_spec, add_state_dir
 
 
@@ -55,6 +49,10 @@ def colour_wanted(stream: Any) -> bool:
 
 
 def logs(args: argparse.Namespace) -> int:
+    from ..lifecycle.follow import Output, show
+    from ..lifecycle.logview import Printer, Style
+    from ..lifecycle.nodes import resolve
+
     if not args.nodes and not args.follow:
         if args.tail is not None or args.raw:
             args.parser.error("--tail and --raw print nodes' logs: name a NODE or add -f "
@@ -75,6 +73,10 @@ def logs(args: argparse.Namespace) -> int:
 
 
 def collect(args: argparse.Namespace) -> int:
+    from ..docker.engine import Engine
+    from ..docker.logs import LogSource, collect_from
+    from ..report import try_write_report
+
     spec = load_spec(args.spec)
     with contextlib.ExitStack() as stack:
         sources = [LogSource(stack.enter_context(Engine(host)),

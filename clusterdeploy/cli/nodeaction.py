@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clusterspec import load_spec
-from ..lifecycle.nodes import Action, act
 from .options import NODE_HELP, add_lock_timeout, add_spec, add_state_dir
+
+if TYPE_CHECKING:
+    from ..lifecycle.nodes import Action
 
 
 def add_command(sub: Any, kind: str, help_text: str, description: str) -> None:
@@ -20,11 +22,14 @@ def add_command(sub: Any, kind: str, help_text: str, description: str) -> None:
     add_spec(parser)
     add_state_dir(parser)
     add_lock_timeout(parser, "a deploy or another command")
-    parser.set_defaults(func=lambda args: run(args, Action(kind, getattr(args, "force", False))))
+    parser.set_defaults(func=lambda args: run(args, kind, getattr(args, "force", False)))
 
 
-def run(args: argparse.Namespace, action: Action) -> int:
+def run(args: argparse.Namespace, kind: str, force: bool) -> int:
+    from ..lifecycle.nodes import Action, act
+
     spec = load_spec(args.spec)
+    action: Action = Action(kind, force)
     results = act(spec, args.nodes, action, args.state_dir, args.lock_timeout)
     for done, line in results:
         print(line, file=sys.stdout if done else sys.stderr, flush=True)

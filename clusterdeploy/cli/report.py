@@ -8,7 +8,6 @@ from typing import Any
 
 from ..clusterspec import load_spec
 from ..errors import ClusterDeployError
-from ..report import write_report
 from .options import add_spec
 
 
@@ -24,6 +23,8 @@ def add(sub: Any) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
+    from ..report import write_report
+
     if args.run_dir is not None:
         run_dir = Path(args.run_dir)
     else:

@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..lifecycle.runner import run as run_cluster
 from .options import add_lock_timeout, add_spec, add_state_dir
 
 
@@ -27,6 +26,8 @@ def add(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..lifecycle.runner import run as run_cluster
+
     spec = load_spec(args.spec)
     once = args.once or os.environ.get("CI", "").lower() in ("1", "true", "yes")
     data = [f"state_dir={args.state_dir}", *(args.data or [])]

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..clusterspec.doc import reference, replace_in
-
 
 def add(sub: Any) -> None:
     parser = sub.add_parser("schema-doc",
@@ -18,6 +16,8 @@ def add(sub: Any) -> None:
 
 
 def schema_doc(args: argparse.Namespace) -> int:
+    from ..clusterspec.doc import reference, replace_in
+
     if args.write:
         changed = replace_in(Path(args.write))
         print(f"{args.write}: {'updated' if changed else 'already up to date'}")

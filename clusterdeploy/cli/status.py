@@ -7,7 +7,6 @@ import argparse
 from typing import Any
 
 from ..clusterspec import load_spec
-from ..lifecycle.status import cluster_rows, cluster_status, render_json, render_table
 from .options import add_spec, add_state_dir
 
 
@@ -21,6 +20,8 @@ def add(sub: Any) -> None:
 
 
 def status(args: argparse.Namespace) -> int:
+    from ..lifecycle.status import cluster_rows, cluster_status, render_json, render_table
+
     spec = load_spec(args.spec)
     parts = cluster_status(spec, args.state_dir)
     rows = cluster_rows(spec, parts)

@@ -100,7 +100,7 @@ def test_bad_input_on_the_command_line_is_one_line_and_touches_nothing(
         tmp_path, capsys, monkeypatch, argv, message):
     spec = write_spec(tmp_path, base_doc())
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/clusterdeploy-test.sock")
-    monkeypatch.setattr("clusterdeploy.cli.fault.Engine", None)  # any host access would fail
+    monkeypatch.setattr("clusterdeploy.docker.engine.Engine", None)  # any host access would fail
     code = main(["fault", *argv, "--spec", str(spec)])
     out, err = capsys.readouterr()
     assert code == 1
