@@ -24,11 +24,12 @@ from ..core import labels
 from ..core.observed import ObservedState
 from ..errors import docker_unreachable
 from .observe import MARK, images_script, observe_script, parse_images, parse_observation
-from .ssh import DockerRelay, SSHSession
 
-if TYPE_CHECKING:  # the SDK is imported when first used: the deploy path never needs it
-    import docker
+if TYPE_CHECKING:  # the SDK (and paramiko, for SSH) are imported when first used: the
+    import docker  # deploy path never needs the SDK, the local engine never needs paramiko
     from docker.models.containers import Container
+
+    from .ssh import DockerRelay, SSHSession
 
 LOCAL = Host(name="local", ssh=None, images="ship")
 
@@ -65,6 +66,8 @@ class Engine:
     def _ssh(self) -> SSHSession:
         if self._session is None:
             assert self.host.ssh is not None
+            from .ssh import SSHSession
+
             self._session = SSHSession(self.host.name, self.host.ssh)
         return self._session
 
@@ -121,6 +124,8 @@ class Engine:
                 if self.host.is_local:
                     self._client = docker.from_env(max_pool_size=POOL)
                 else:
+                    from .ssh import DockerRelay
+
                     self._relay = DockerRelay(self._ssh())
                     self._client = docker.DockerClient(base_url=self._relay.url,
                                                        max_pool_size=POOL)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
 
 # Lifecycle events only: health checks' exec_create/exec_start/exec_die would drown them.
+DIE_WAIT = 2.0  # seconds the stream may take to show the dies of the containers just stopped
 ACTIONS = ("create", "start", "restart", "health_status", "kill", "die", "oom", "stop",
            "pause", "unpause", "destroy")
 
@@ -111,10 +112,11 @@ class EventRecorder:
         self._stream: Any = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> EventRecorder:
-        """Subscribe to the engine's events; an engine that cannot be reached leaves the
-        recorder empty (whatever fails next says why), and stop() then returns None."""
-        self.since = time.time()
+    def start(self, since: float | None = None) -> EventRecorder:
+        """Subscribe to the engine's events from `since` (default: now; Docker replays what it
+        buffered since then); an engine that cannot be reached leaves the recorder empty
+        (whatever fails next says why), and stop() then returns None."""
+        self.since = time.time() if since is None else since
         try:
             self._stream = self.engine.client.events(
                 since=int(self.since), filters=_filters(self.cluster), decode=True)
@@ -140,21 +142,45 @@ class EventRecorder:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def stop(self) -> dict[str, Any] | None:
+    def stop(self, stopped: Collection[str] = (), stopping_since: float | None = None,
+             ) -> dict[str, Any] | None:
         """Everything since `start()`, with what reached the engine after the last event
         read (the stream is asynchronous): the content of events.json; None when the
-        recorder never got the stream."""
+        recorder never got the stream.
+
+        That late read keeps a whole second of slack, because a container's `die` can reach
+        the engine's log just after `docker stop` returned, unless this is the local engine
+        and the stream has shown the `die` of every container in `stopped` (the ones just
+        stopped, since `stopping_since`): then it reads up to now, at once (up to 1 s less)."""
         if self._stream is None:
             return None
+        exact = self.engine.host.is_local and (
+            not stopped or (stopping_since is not None
+                            and self._saw_dies(stopped, stopping_since, DIE_WAIT)))
         until = time.time()
         self.close()
         start = rfc3339(int(self.since * 1e9))
         recorded = [e for e in self._events if e["time"] >= start]
         try:
-            late = buffered_events(self.engine, self.cluster, self.since, until)
+            late = buffered_events(self.engine, self.cluster, self.since, until, exact=exact)
         except Exception:
             late = []
         return events_record(merge(recorded, late), self.since, until, complete=True)
+
+    def _saw_dies(self, names: Collection[str], since: float, timeout: float) -> bool:
+        """Whether the stream shows a `die` of each container since `since`, within
+        `timeout` seconds."""
+        after = rfc3339(int(since * 1e9))
+        deadline = time.monotonic() + timeout
+        while True:
+            died = {e["container"] for e in list(self._events)
+                    if e["action"] == "die" and e["time"] >= after}
+            if set(names) <= died:
+                return True
+            if time.monotonic() > deadline or self._thread is None \
+                    or not self._thread.is_alive():
+                return False
+            time.sleep(0.01)
 
 
 def events_record(events: Sequence[dict[str, Any]], since: float, until: float,

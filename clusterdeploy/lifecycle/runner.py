@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
@@ -26,7 +27,6 @@ from ..errors import ClusterDeployError
 from ..report import try_write_report
 from .entry import pyinfra_command, pyinfra_env
 from .nemesis import Nemesis
-from .shutdown import stop_all
 from .transcript import Transcript
 
 INTERRUPTED = 130
@@ -58,13 +58,17 @@ class Interrupts:
         signal.signal(signal.SIGTERM, self.handle)
 
 
-def deploy(spec: Spec, pyinfra_args: Sequence[str], interrupts: Interrupts,
-           lock_token: str) -> int:
-    """Run `pyinfra -y inventory.py deploy.py` in the working directory, with its own entry
+def start_deploy(spec: Spec, pyinfra_args: Sequence[str], lock_token: str,
+                 ) -> subprocess.Popen[bytes]:
+    """Start `pyinfra -y inventory.py deploy.py` in the working directory, with its own entry
     scripts or the package's (lifecycle/entry.py), under the run's own cluster lock (handed
     on by its token)."""
-    process = subprocess.Popen(pyinfra_command("deploy.py", pyinfra_args),
-                               env={**pyinfra_env(spec.file), TOKEN_ENV: lock_token})
+    return subprocess.Popen(pyinfra_command("deploy.py", pyinfra_args),
+                            env={**pyinfra_env(spec.file), TOKEN_ENV: lock_token})
+
+
+def wait_deploy(process: subprocess.Popen[bytes], interrupts: Interrupts) -> int:
+    """The deploy's exit status; Ctrl+C passed on to it (a second one kills it after 5 s)."""
     while process.poll() is None:
         if interrupts.stop.wait(0.1) and process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -109,18 +113,24 @@ def shutdown_and_collect(engines: Mapping[str, Engine], spec: Spec, interrupts: 
                          events: Mapping[str, EventRecorder] | None = None) -> None:
     """Stop every container of every host at once, then collect all their logs into one
     folder."""
-    containers = [c for engine in engines.values() for c in engine.cluster_containers(spec.name)]
+    from .shutdown import name_of, stop_all  # the Docker SDK: imported after the deploy began
+
+    by_host = {name: engine.cluster_containers(spec.name) for name, engine in engines.items()}
+    containers = [c for found in by_host.values() for c in found]
+    running = {name: [name_of(c) for c in found if c.status == "running"]
+               for name, found in by_host.items()}
     grace = {m.container_name: m.settings.stop_grace_period for m in spec.members}
     mode = "forced" if interrupts.force.is_set() else "graceful"
     where = f" on {len(engines)} hosts" if spec.spans_hosts else ""
     say(f"{mode} shutdown of {len(containers)} containers{where}")
+    stopping_since = time.time()
     endings = stop_all(containers, grace, interrupts.force)
     tester_host = spec.tester.member.host
     run_dir = collect_from([LogSource(
         engine, name if spec.spans_hosts else "",
         nemesis.executor.directory if name == tester_host else "",
-        events[name].stop() if events else None) for name, engine in engines.items()],
-        spec.name, spec.logs_dir)
+        events[name].stop(running[name], stopping_since) if events else None)
+        for name, engine in engines.items()], spec.name, spec.logs_dir)
     if run_dir and transcript:
         transcript.write(run_dir)
     nemesis.write(run_dir)
@@ -146,11 +156,15 @@ def run(spec: Spec, once: bool, state_dir: str, pyinfra_args: Sequence[str] = ()
                 host_state_dir(state_dir, host.name, spec.spans_hosts), spec.name), holder)
             lock.acquire(lock_timeout, say=say)
             stack.callback(lock.release)
-        events = {name: EventRecorder(engine, spec.name).start()
+        # The deploy starts first: its interpreter and pyinfra start up (~1 s) while the
+        # event streams are opened here, from the moment before it started.
+        since = time.time()
+        process = start_deploy(spec, pyinfra_args, holder.token)
+        events = {name: EventRecorder(engine, spec.name).start(since)
                   for name, engine in engines.items()}
         for recorder in events.values():
             stack.callback(recorder.close)
-        code = deploy(spec, pyinfra_args, interrupts, holder.token)
+        code = wait_deploy(process, interrupts)
         tester_host = spec.tester.member.host
         nemesis = Nemesis(engines[tester_host], spec,
                           host_state_dir(state_dir, tester_host, spec.spans_hosts), say, seed,

@@ -4,6 +4,8 @@ events and `docker inspect` (a real one, of a node whose server crashed)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from types import SimpleNamespace
 
 from unitlib import FIXTURES
@@ -69,3 +71,62 @@ def test_an_exact_events_read_ends_at_its_bound_others_at_the_next_second():
     whole second, slack for another clock and for a `die` logged after `docker stop` returned."""
     assert runfacts.events_window(100.9, 200.25, exact=True) == (100, "200.250000000")
     assert runfacts.events_window(100.9, 200.25, exact=False) == (100, "201")
+
+
+class LiveStream:
+    """Docker's event stream as the SDK gives it: the events, then nothing until closed."""
+
+    def __init__(self, events):
+        self.events, self.closed = events, threading.Event()
+
+    def __iter__(self):
+        yield from self.events
+        self.closed.wait(10)
+
+    def close(self):
+        self.closed.set()
+
+
+class EventsClient:
+    def __init__(self, live):
+        self.live, self.reads = live, []
+
+    def events(self, since, filters, decode, until=None):
+        if until is None:
+            return LiveStream(self.live)
+        self.reads.append(until)
+        return iter([])
+
+
+def recorder_with(live, local=True):
+    client = EventsClient(live)
+    engine = SimpleNamespace(host=SimpleNamespace(is_local=local), client=client)
+    return runfacts.EventRecorder(engine, "cdreport").start(since=0.0), client
+
+
+def die_of(name, at):
+    return raw_event("die", name=name, nanos=int(at * 1e9), exitCode="0")
+
+
+def test_once_the_stream_shows_every_stopped_container_die_the_late_read_is_exact():
+    stopping = time.time()
+    recorder, client = recorder_with([die_of("n1", stopping + 0.1), die_of("n2", stopping + 0.2)])
+    record = recorder.stop(["n1", "n2"], stopping)
+    assert "." in client.reads[0]  # up to now, not to the next whole second
+    assert [e["container"] for e in record["events"]] == ["n1", "n2"]
+
+
+def test_a_die_the_stream_has_not_shown_keeps_the_whole_second_of_slack(monkeypatch):
+    monkeypatch.setattr(runfacts, "DIE_WAIT", 0.05)
+    stopping = time.time()
+    earlier = die_of("n2", stopping - 60)  # a die from before the stop does not count
+    recorder, client = recorder_with([die_of("n1", stopping + 0.1), earlier])
+    recorder.stop(["n1", "n2"], stopping)
+    assert "." not in client.reads[0]
+
+
+def test_another_hosts_engine_keeps_the_slack():
+    stopping = time.time()
+    recorder, client = recorder_with([die_of("n1", stopping + 0.1)], local=False)
+    recorder.stop(["n1"], stopping)
+    assert "." not in client.reads[0]
