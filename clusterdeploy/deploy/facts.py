@@ -6,7 +6,8 @@ from __future__ import annotations
 from pyinfra.api import FactBase
 
 from ..core.observed import ObservedState
-from ..docker.observe import listing_script, observe_script, parse_listing, parse_observation
+from ..docker.imagereads import listing_script, parse_listing
+from ..docker.observe import observe_script, parse_observation
 from ..docker.swarm import SwarmObservation, parse_swarm_observation, swarm_script
 
 

@@ -23,7 +23,9 @@ from ..clusterspec import Host
 from ..core import labels
 from ..core.observed import ObservedState
 from ..errors import docker_unreachable
-from .observe import MARK, images_script, observe_script, parse_images, parse_observation
+from .batch import MARK
+from .imagereads import images_script, parse_images
+from .observe import observe_script, parse_observation
 
 if TYPE_CHECKING:  # the SDK (and paramiko, for SSH) are imported when first used: the
     import docker  # deploy path never needs the SDK, the local engine never needs paramiko

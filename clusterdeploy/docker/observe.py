@@ -8,12 +8,8 @@ of the cluster's networks, the images, and a checksum of the rendered files, and
 fault journal (one JSON line per active fault: faults/journal.py). So a no-op redeploy stays
 cheap, also over SSH.
 
-Images are read one of two ways. Listing them all (`docker images`, and those clusterdeploy
-built) costs dockerd ~1 ms per image on the host (0.13-0.16 s each with ~500 images, the
-slowest calls of a no-op); a deploy instead names the references its plan looks up
-(core/images.py refs_to_observe) and inspects just those, each with its ID, whether
-clusterdeploy built it, and its other tags (where the content-addressed `<tag>:<hash>` refs
-are found). What that cannot settle is read by the listing after all (deploy/reading.py).
+Images are read one of two ways (imagereads.py): all listed, or only the references a
+deploy's plan looks up, inspected by name. The script's frame is batch.py's.
 
 Deploy and teardown run it as a pyinfra fact, the lifecycle commands through
 docker/engine.py; both parse it here. A docker call that fails makes the whole observation an
@@ -40,8 +36,17 @@ from ..core.observed import (
     ObservedVolume,
 )
 from ..errors import DeployError, docker_unreachable, on_host
-
-MARK = "@@clusterdeploy:"
+from .batch import MARK, PREAMBLE, fail_on_error, read_sections
+from .imagereads import (
+    listing_checks,
+    listing_lines,
+    listing_output,
+    parse_image_listing,
+    parse_image_refs,
+    ref_checks,
+    ref_lines,
+    ref_output,
+)
 
 # `docker ps` columns, by name; the config label is canonical JSON, which never holds a tab.
 PS_COLUMNS = {
@@ -67,13 +72,6 @@ ATTACHMENT_COLUMNS = {
 ATTACHMENT_FORMAT = "\t".join(ATTACHMENT_COLUMNS.values())
 NETWORK_COLUMNS = {"id": "{{.ID}}", "name": "{{.Name}}",
                    "cluster": f'{{{{.Label "{labels.CLUSTER}"}}}}'}
-IMAGES_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
-# `docker image inspect` of one named reference: its ID, clusterdeploy's build label, its tags.
-# (`index` of an image without labels is a template error, hence the `if`.)
-IMAGE_REF_FORMAT = ("{{.Id}}\t{{if .Config.Labels}}"
-                    f'{{{{index .Config.Labels "{labels.IMAGE_HASH}"}}}}{{{{end}}}}'
-                    "\t{{json .RepoTags}}")
-NO_SUCH_IMAGE = "No such image"
 VOLUME_COLUMNS = {"name": "{{.Name}}", **{key: f'{{{{.Label "{label}"}}}}' for key, label in (
     ("cluster", labels.CLUSTER), ("member", labels.MEMBER), ("keep", labels.KEEP))}}
 
@@ -97,9 +95,7 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
     pick = (f"awk -F '\\t' -v n={q(network)} -v c={q(cluster)} "
             f"'{name} == n || {owner} == c {{print {net_id}}}'")
     return "\n".join([
-        't=$(mktemp -d) || exit 1',
-        'trap \'rm -rf "$t"\' EXIT',
-        'call() { name=$1; shift; "$@" >"$t/$name" 2>"$t/$name.err"; echo $? >"$t/$name.rc"; }',
+        *PREAMBLE,
         f"( call ps docker ps -a --no-trunc --format {q(PS_FORMAT)}",
         f"  ids=$(awk -F '\\t' -v c={q(cluster)} "
         f"'{_column(PS_COLUMNS, 'cluster')} == c {{print {_column(PS_COLUMNS, 'id')}}}' \"$t/ps\")",
@@ -109,7 +105,7 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         f'  nets=$({pick} "$t/netls")',
         '  if [ -n "$nets" ]; then call net docker network inspect $nets; '
         'else echo "[]" >"$t/net"; echo 0 >"$t/net.rc"; fi ) &',
-        *(_listing_lines() if image_refs is None else _ref_lines(image_refs)),
+        *(listing_lines() if image_refs is None else ref_lines(image_refs)),
         f"call vol docker volume ls --format {q(chr(9).join(VOLUME_COLUMNS.values()))} &",
         f"awk -v b={q(begin)} -v e={q(end)} '$0 == b {{on = 1}} on {{print}} $0 == e {{on = 0}}' "
         '/etc/hosts >"$t/hosts" 2>/dev/null &',
@@ -118,13 +114,13 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         *_journal_lines(faults_dir),
         "wait",
         "for part in ps attach netls net vol; do",
-        *_fail_on_error("$part"),
+        *fail_on_error("$part"),
         "done",
-        *(_listing_checks() if image_refs is None else _ref_checks(len(image_refs))),
+        *(listing_checks() if image_refs is None else ref_checks(len(image_refs))),
         f'echo {MARK}ps; cat "$t/ps"',
         f'echo {MARK}attach; cat "$t/attach"',
         f'echo {MARK}networks; cat "$t/net"',
-        *(_listing_output() if image_refs is None else _ref_output(len(image_refs))),
+        *(listing_output() if image_refs is None else ref_output(len(image_refs))),
         f'echo {MARK}volumes; cat "$t/vol"',
         f'echo {MARK}hosts; cat "$t/hosts"',
         f'echo {MARK}files; cat "$t/files"',
@@ -132,53 +128,6 @@ def observe_script(cluster: str, network: str, files_root: str, faults_dir: str 
         *(['cat "$t/faults"'] if faults_dir else []),
         f"echo {MARK}end",
     ])
-
-
-def _fail_on_error(part: str) -> list[str]:
-    return [f'  if [ "$(cat "$t/{part}.rc" 2>/dev/null)" != 0 ]; then',
-            f'    echo {MARK}error; cat "$t/{part}.err"; exit 0',
-            "  fi"]
-
-
-def _listing_lines() -> list[str]:
-    return [f"call img docker images --no-trunc --format {shlex.quote(IMAGES_FORMAT)} &",
-            f"call own docker images --no-trunc --filter label={shlex.quote(labels.IMAGE_HASH)} "
-            "--format '{{.ID}}' &"]
-
-
-def _listing_checks() -> list[str]:
-    return ["for part in img own; do", *_fail_on_error("$part"), "done"]
-
-
-def _listing_output() -> list[str]:
-    return [f'echo {MARK}images; cat "$t/img"', f'echo {MARK}own; cat "$t/own"']
-
-
-def _ref_lines(refs: Sequence[str]) -> list[str]:
-    """One `docker image inspect` per reference, at once (with several names one call's
-    output would not say which of them were missing)."""
-    q = shlex.quote
-    return [f"call ref{i} docker image inspect --format {q(IMAGE_REF_FORMAT)} -- {q(ref)} &"
-            for i, ref in enumerate(refs)]
-
-
-def _ref_checks(count: int) -> list[str]:
-    """A reference that is not there is an answer; any other failure is the host's."""
-    if not count:
-        return []
-    return [f"for part in {' '.join(f'ref{i}' for i in range(count))}; do",
-            '  if [ "$(cat "$t/$part.rc" 2>/dev/null)" != 0 ] && '
-            f'! grep -q {shlex.quote(NO_SUCH_IMAGE)} "$t/$part.err"; then',
-            f'    echo {MARK}error; cat "$t/$part.err"; exit 0',
-            "  fi",
-            "done"]
-
-
-def _ref_output(count: int) -> list[str]:
-    """The `refs` section: per asked reference its position, a tab, and its inspect line
-    (nothing after the tab when it is not on the host)."""
-    return [f"echo {MARK}refs",
-            *(f'printf \'%s\\t%s\\n\' {i} "$(cat "$t/ref{i}")"' for i in range(count))]
 
 
 def _journal_lines(faults_dir: str) -> list[str]:
@@ -212,22 +161,11 @@ def parse_journal(lines: list[str]) -> tuple[ObservedFault, ...]:
     return tuple(sorted(found, key=lambda f: (f.since, f.id)))
 
 
-def _sections(text: str) -> dict[str, list[str]]:
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if line.startswith(MARK):
-            current = sections.setdefault(line[len(MARK):].strip(), [])
-        elif current is not None:
-            current.append(line)
-    return sections
-
-
 def parse_observation(text: str, cluster: str, host: str,
                       image_refs: Sequence[str] | None = None) -> ObservedState:
     """The script's output as an ObservedState; DeployError naming the host when docker failed
     or the output was cut short. `image_refs`: those the script was given."""
-    sections = _sections(text)
+    sections = read_sections(text)
     if "error" in sections:
         raise docker_unreachable(host, "\n".join(sections["error"]) or "docker failed")
     if "end" not in sections:
@@ -255,67 +193,6 @@ def parse_observation(text: str, cluster: str, host: str,
         faults=parse_journal(sections.get("faults", [])),
         faults_dir_exists="faults" in sections,
     )
-
-
-def parse_image_listing(sections: dict[str, list[str]]) -> tuple[dict[str, str], frozenset[str]]:
-    """The listing's sections -> ({repo:tag: image ID}, IDs of the images clusterdeploy built)."""
-    return (parse_images(sections["images"]),
-            frozenset(line.strip() for line in sections.get("own", []) if line.strip()))
-
-
-def parse_image_refs(lines: list[str], refs: Sequence[str],
-                     ) -> tuple[dict[str, str], frozenset[str]]:
-    """The `refs` section -> ({each found reference and every tag of its image: image ID},
-    IDs of the images among them that clusterdeploy built)."""
-    images: dict[str, str] = {}
-    own: set[str] = set()
-    for line in lines:
-        position, _, found = line.strip().partition("\t")
-        image_id, _, rest = found.partition("\t")
-        if not image_id or not position.isdigit() or int(position) >= len(refs):
-            continue
-        ref = refs[int(position)]
-        built, _, tags = rest.partition("\t")
-        for tag in json.loads(tags or "null") or ():
-            images[str(tag)] = image_id
-        images[ref] = image_id
-        if built:
-            own.add(image_id)
-    return images, frozenset(own)
-
-
-def listing_script() -> str:
-    """Every image of the host, as the observation's `images` and `own` sections."""
-    return "\n".join([
-        't=$(mktemp -d) || exit 1',
-        'trap \'rm -rf "$t"\' EXIT',
-        'call() { name=$1; shift; "$@" >"$t/$name" 2>"$t/$name.err"; echo $? >"$t/$name.rc"; }',
-        *_listing_lines(), "wait", *_listing_checks(), *_listing_output(), f"echo {MARK}end"])
-
-
-def parse_listing(text: str, host: str) -> tuple[dict[str, str], frozenset[str]]:
-    """listing_script's output; DeployError naming the host when docker failed."""
-    sections = _sections(text)
-    if "error" in sections:
-        raise docker_unreachable(host, "\n".join(sections["error"]) or "docker failed")
-    if "end" not in sections:
-        raise DeployError(on_host(host, f"the image listing was cut short: {text[-300:]!r}"))
-    return parse_image_listing(sections)
-
-
-def parse_images(lines: list[str]) -> dict[str, str]:
-    """`docker images --format IMAGES_FORMAT` output -> {repo:tag: image ID}."""
-    images = {}
-    for line in lines:
-        ref, _, image_id = line.partition("\t")
-        if image_id and "<none>" not in ref:
-            images[ref] = image_id
-    return images
-
-
-def images_script() -> str:
-    """The image IDs of an engine (where `ship` builds images for a remote host)."""
-    return shlex.join(["docker", "images", "--no-trunc", "--format", IMAGES_FORMAT])
 
 
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")

@@ -7,14 +7,9 @@ import pytest
 from unitlib import FIXTURES
 
 from clusterdeploy.core import labels
-from clusterdeploy.docker.observe import (
-    MARK,
-    _container,
-    listing_script,
-    observe_script,
-    parse_listing,
-    parse_observation,
-)
+from clusterdeploy.docker.batch import MARK
+from clusterdeploy.docker.imagereads import listing_script, parse_listing
+from clusterdeploy.docker.observe import _container, observe_script, parse_observation
 from clusterdeploy.errors import DeployError
 
 CAPTURED = FIXTURES / "observe" / "two-nodes-one-exited.txt"
