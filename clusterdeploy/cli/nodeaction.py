@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..clusterspec import load_spec
 from .options import NODE_HELP, add_lock_timeout, add_spec, add_state_dir
-
-if TYPE_CHECKING:
-    from ..lifecycle.nodes import Action
 
 
 def add_command(sub: Any, kind: str, help_text: str, description: str) -> None:
@@ -29,8 +26,7 @@ def run(args: argparse.Namespace, kind: str, force: bool) -> int:
     from ..lifecycle.nodes import Action, act
 
     spec = load_spec(args.spec)
-    action: Action = Action(kind, force)
-    results = act(spec, args.nodes, action, args.state_dir, args.lock_timeout)
+    results = act(spec, args.nodes, Action(kind, force), args.state_dir, args.lock_timeout)
     for done, line in results:
         print(line, file=sys.stdout if done else sys.stderr, flush=True)
     return 0 if all(done for done, _ in results) else 1

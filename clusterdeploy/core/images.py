@@ -211,6 +211,22 @@ def _dockerfile(spec: Spec, key: str) -> str:
         raise _problem(spec, key, "dockerfile", exc) from None
 
 
+def _declared_args(spec: Spec, key: str) -> dict[str, str]:
+    """An image's build args as the spec gives them (with the Go build's for the build
+    image), before the references of the images it requires."""
+    args = dict(spec.images[key].args)
+    if key == spec.build.image and spec.build.programs:
+        args.update(go_build_args(spec.build))
+    return args
+
+
+def _bases(spec: Spec, key: str, dockerfile_text: str, args: Mapping[str, str],
+           ) -> tuple[str, ...]:
+    """The external images an image starts FROM, normalized (ValueError from the Dockerfile)."""
+    internal = {required_arg(r) for r in spec.images[key].requires}
+    return tuple(normalize_ref(r) for r in external_bases(dockerfile_text, args, internal))
+
+
 def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage]:
     """The images to have on a host, in build order, each with its content hash; SpecError
     when a Dockerfile or a build context cannot be read as Docker would read it."""
@@ -218,16 +234,12 @@ def desired_images(spec: Spec, base_ids: Mapping[str, str]) -> list[DesiredImage
     digests: dict[tuple[Path, tuple[str, ...] | None], str] = {}
     for key in image_order(spec.images):
         image = spec.images[key]
-        args = dict(image.args)
-        if key == spec.build.image and spec.build.programs:
-            args.update(go_build_args(spec.build))
+        args = _declared_args(spec, key)
         for required in image.requires:
             args[required_arg(required)] = built[required].ref
-        internal = {required_arg(r) for r in image.requires}
         dockerfile_text = _dockerfile(spec, key)
         try:
-            bases = tuple(normalize_ref(r)
-                          for r in external_bases(dockerfile_text, args, internal))
+            bases = _bases(spec, key, dockerfile_text, args)
             sources = copy_sources(dockerfile_text)
         except ValueError as exc:
             raise _problem(spec, key, "dockerfile", exc) from None
@@ -260,17 +272,12 @@ def refs_to_observe(spec: Spec) -> tuple[str, ...]:
     for key, image in spec.images.items():
         built_names.update({key, image.tag, f"{image.tag}:latest"})
         refs[f"{image.tag}:latest"] = None
-        args = dict(image.args)
-        if key == spec.build.image and spec.build.programs:
-            args.update(go_build_args(spec.build))
         try:
-            bases = external_bases(_dockerfile(spec, key), args,
-                                   {required_arg(r) for r in image.requires})
+            refs.update(dict.fromkeys(
+                _bases(spec, key, _dockerfile(spec, key), _declared_args(spec, key))))
         except (SpecError, ValueError):
             continue
-        refs.update(dict.fromkeys(normalize_ref(b) for b in bases))
     for member in spec.members:
         if member.settings.image not in built_names:
             refs[normalize_ref(member.settings.image)] = None
     return tuple(refs)
-
